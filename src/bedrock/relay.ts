@@ -1,0 +1,125 @@
+// One relayed stream: `start` at once, then the upstream ConverseStream mapped to relay
+// events, then `done`, with every failure turned into an `error` event before `done`.
+// The generator never throws, so every stream the client sees ends with `done`.
+// Cancellation flows back through one AbortController: the route aborts it when the
+// client leaves, shutdown aborts it, and our own timers abort it (the SDK has none,
+// FIELD-NOTES 2).
+import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
+import { ProxyError } from '../errors.js'
+import type { ErrorData, RelayEvent } from '../events.js'
+import { toRelayEvents, type StreamTally } from './relay-events.js'
+import { toProxyError } from './upstream-errors.js'
+
+export type StreamOutcome = 'completed' | 'error' | 'client_closed'
+
+export interface StreamSummary {
+  streamId: string
+  model: string
+  outcome: StreamOutcome
+  errorCode?: string
+  stopReason?: string
+  timeToFirstTokenMs?: number
+  inputTokens?: number
+  outputTokens?: number
+  durationMs: number
+}
+
+/** The slice of pino this module needs; keeps bedrock/ free of Fastify. */
+export interface RelayLogger {
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+export interface RelayOptions {
+  client: BedrockRuntimeClient
+  input: ConverseStreamCommandInput & { modelId: string }
+  streamId: string
+  controller: AbortController
+  firstEventTimeoutMs: number
+  idleTimeoutMs: number
+  log: RelayLogger
+  onFinish?: (summary: StreamSummary) => void
+}
+
+export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator<RelayEvent, void, undefined> {
+  const { client, input, streamId, controller } = opts
+  const { signal } = controller
+  const startedAt = Date.now()
+  const tally: StreamTally = { firstEventAt: undefined, stopReason: undefined, usage: undefined }
+  let failure: ProxyError | undefined
+  try {
+    yield { type: 'start', data: { streamId, model: input.modelId } }
+    // send() resolves only once the first event frame has arrived (FIELD-NOTES 3), so
+    // the first-event deadline covers it, retries of a throttled first frame included.
+    const response = await withDeadline(
+      client.send(new ConverseStreamCommand(input), { abortSignal: signal }),
+      opts.firstEventTimeoutMs, controller, 'first event')
+    if (response.stream === undefined) throw new ProxyError('upstream_truncated', { cause: new Error('no stream in response') })
+    const upstream = withIdleDeadline(response.stream, opts.idleTimeoutMs, controller)
+    for await (const event of toRelayEvents(upstream, tally)) yield event
+  } catch (err) {
+    failure = toProxyError(err, signal)
+    if (!(signal.aborted && !(signal.reason instanceof ProxyError))) {
+      const level = failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
+      opts.log[level]({ streamId, code: failure.code, err }, 'stream failed')
+    }
+    yield { type: 'error', data: errorData(failure) }
+  } finally {
+    const clientClosed = signal.aborted && !(signal.reason instanceof ProxyError)
+    opts.onFinish?.({
+      streamId,
+      model: input.modelId,
+      outcome: clientClosed ? 'client_closed' : failure !== undefined ? 'error' : 'completed',
+      ...(failure !== undefined && !clientClosed ? { errorCode: failure.code } : {}),
+      ...(tally.stopReason !== undefined ? { stopReason: tally.stopReason } : {}),
+      ...(tally.firstEventAt !== undefined ? { timeToFirstTokenMs: tally.firstEventAt - startedAt } : {}),
+      ...(tally.usage !== undefined ? { inputTokens: tally.usage.inputTokens, outputTokens: tally.usage.outputTokens } : {}),
+      durationMs: Date.now() - startedAt,
+    })
+  }
+  yield { type: 'done', data: {} }
+}
+
+export function errorData (err: ProxyError): ErrorData {
+  return {
+    code: err.code,
+    message: err.message,
+    retryable: err.retryable,
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+  }
+}
+
+function timeoutError (what: string, ms: number): ProxyError {
+  return new ProxyError('upstream_timeout', { cause: new Error(`no ${what} from Bedrock within ${ms} ms`) })
+}
+
+/** Aborts the call (and with it the pending promise) when `ms` pass first. */
+async function withDeadline<T> (promise: Promise<T>, ms: number, controller: AbortController, what: string): Promise<T> {
+  const timer = setTimeout(() => controller.abort(timeoutError(what, ms)), ms)
+  try {
+    return await promise
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * The idle deadline runs only while we wait on Bedrock: when the client reads slowly
+ * we stop pulling (backpressure), and that pause is not upstream silence.
+ */
+async function * withIdleDeadline (
+  stream: AsyncIterable<ConverseStreamOutput>, ms: number, controller: AbortController
+): AsyncGenerator<ConverseStreamOutput, void, undefined> {
+  const iterator = stream[Symbol.asyncIterator]()
+  try {
+    while (true) {
+      const next = await withDeadline(iterator.next(), ms, controller, 'event')
+      if (next.done === true) return
+      yield next.value
+    }
+  } finally {
+    // Releases the SDK's reader when we stop early (not awaited: it must never hold up
+    // the stream's end); the abort signal is what closes the request (FIELD-NOTES 5).
+    iterator.return?.().catch(() => {})
+  }
+}

@@ -1,0 +1,12 @@
+// The local Bedrock Runtime emulator: ConverseStream and Converse over h2c and HTTP/1.1 on one port.
+export { startEmulator } from './server.js'
+export {
+  chunkCodePoints, messageScenario, textScenario,
+  type BlockSpec, type MessageScenarioOptions, type Scenario, type Step, type StreamExceptionType, type UsageSpec,
+} from './scenario.js'
+export { encodeEventFrame, encodeExceptionFrame } from './frames.js'
+export { planConverse, type ConverseBody } from './converse.js'
+export { defaultResponder, composeReply, readPrompt, TRICKY_TEXT } from './responder.js'
+export type {
+  Emulator, EmulatorLogger, EmulatorOptions, EmulatorRequest, Operation, Outcome, Responder, ResponderInput,
+} from './types.js'

@@ -1,0 +1,62 @@
+// One catalogue of stable error codes. The README's "Error codes" table is checked
+// against it by test/errors.test.ts. `status` is what the code answers before a stream
+// starts (and on POST /v1/converse); after `start` the same code arrives as an `error`
+// event. `message` is the public text: it never carries upstream details (ARNs,
+// account ids, SDK messages), which go to the log only.
+
+export const ERROR_CATALOGUE = {
+  bad_request: { status: 400, retryable: false, message: 'The request is invalid.' },
+  body_too_large: { status: 413, retryable: false, message: 'The request body is larger than the server accepts.' },
+  unsupported_media_type: { status: 415, retryable: false, message: 'Send the body as application/json.' },
+  not_found: { status: 404, retryable: false, message: 'No such route.' },
+  model_not_allowed: { status: 400, retryable: false, message: 'This model is not allowed on this server.' },
+  upstream_throttled: { status: 429, retryable: true, message: 'Bedrock is throttling requests; retry later.' },
+  upstream_unavailable: { status: 503, retryable: true, message: 'Bedrock is temporarily unavailable; retry later.' },
+  upstream_rejected: { status: 400, retryable: false, message: 'Bedrock rejected the request.' },
+  upstream_denied: { status: 502, retryable: false, message: 'The server is not allowed to call this model; contact its operator.' },
+  upstream_error: { status: 502, retryable: true, message: 'Bedrock failed while answering; retry.' },
+  upstream_timeout: { status: 504, retryable: true, message: 'Bedrock did not answer in time; retry.' },
+  upstream_truncated: { status: 502, retryable: true, message: 'The Bedrock stream ended before the answer was complete; retry.' },
+  shutting_down: { status: 503, retryable: true, message: 'The server is shutting down; retry on another instance.' },
+  internal: { status: 500, retryable: false, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number, retryable: boolean, message: string }>
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE
+
+export interface ProxyErrorOptions {
+  /** Public message; defaults to the catalogue's. Only for messages safe to show (bad input, Bedrock's own validation text). */
+  message?: string
+  retryAfterMs?: number
+  cause?: unknown
+}
+
+export class ProxyError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly retryable: boolean
+  readonly retryAfterMs: number | undefined
+
+  constructor (code: ErrorCode, options: ProxyErrorOptions = {}) {
+    super(options.message ?? ERROR_CATALOGUE[code].message, { cause: options.cause })
+    this.name = 'ProxyError'
+    this.code = code
+    this.status = ERROR_CATALOGUE[code].status
+    this.retryable = ERROR_CATALOGUE[code].retryable
+    this.retryAfterMs = options.retryAfterMs
+  }
+
+  /** The JSON body of an HTTP error answer. */
+  toBody (): { error: { code: ErrorCode, message: string, retryAfterMs?: number } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+      },
+    }
+  }
+}
+
+export function isProxyError (err: unknown): err is ProxyError {
+  return err instanceof ProxyError
+}

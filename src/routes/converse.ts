@@ -1,0 +1,49 @@
+// POST /v1/converse: the same body, answered as one JSON document (Converse API).
+// Upstream failures use the same codes and statuses as before a stream starts.
+import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
+import type { FastifyInstance } from 'fastify'
+import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
+import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
+import { toProxyError } from '../bedrock/upstream-errors.js'
+import { ProxyError } from '../errors.js'
+import { newStreamId } from '../streams.js'
+import type { AppContext } from '../app.js'
+import { converseBodySchema } from './schemas.js'
+
+export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.post<{ Body: ConverseRequest }>('/v1/converse', {
+    schema: { body: converseBodySchema },
+  }, async function converse (request, reply) {
+    const input = toConverseInput(request.body, ctx.config)
+    const callId = newStreamId()
+    const controller = ctx.streams.open(callId)
+    reply.raw.on('close', function onResponseClose () {
+      if (!reply.raw.writableFinished) controller.abort(new Error('client closed the request'))
+    })
+    const timeoutMs = ctx.config.converseTimeoutMs
+    const timer = setTimeout(() => controller.abort(new ProxyError('upstream_timeout', {
+      cause: new Error(`no answer from Bedrock within ${timeoutMs} ms`),
+    })), timeoutMs)
+    const startedAt = Date.now()
+    try {
+      const out = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: controller.signal })
+      const content = out.output?.message?.content ?? []
+      const usage = toUsage(out.usage)
+      request.log.info({ call: { callId, model: input.modelId, outcome: 'completed', stopReason: out.stopReason, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, durationMs: Date.now() - startedAt } }, 'converse finished')
+      return {
+        text: content.map(block => block.text ?? '').join(''),
+        content: toJsonSafe(content),
+        stopReason: out.stopReason ?? 'unknown',
+        usage,
+        metrics: { latencyMs: out.metrics?.latencyMs ?? 0 },
+      }
+    } catch (err) {
+      const failure = toProxyError(err, controller.signal)
+      request.log.warn({ call: { callId, model: input.modelId, outcome: 'error', errorCode: failure.code, durationMs: Date.now() - startedAt }, err }, 'converse failed')
+      throw failure
+    } finally {
+      clearTimeout(timer)
+      ctx.streams.release(callId)
+    }
+  })
+}

@@ -1,0 +1,126 @@
+// Test harness: a fresh emulator and a fresh proxy per test, both on port 0, the real
+// AWS SDK between them over real HTTP/2 (the SDK's default), SSE parsed with
+// eventsource-parser (WHATWG-conformant), and the proxy's log lines captured parsed.
+import type { TestContext } from 'node:test'
+import { Writable } from 'node:stream'
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Env } from '../src/config.js'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
+import { createLogger } from '../src/logger.js'
+
+export interface Harness {
+  app: FastifyInstance
+  url: string
+  emulator: Emulator
+  bedrock: BedrockRuntimeClient
+  /** Every log line the proxy wrote, parsed. */
+  logs: Array<Record<string, unknown>>
+}
+
+export interface BuildOptions {
+  env?: Env
+  emulator?: EmulatorOptions
+  /** SDK client options on top of the defaults (e.g. maxAttempts). */
+  client?: ConstructorParameters<typeof BedrockRuntimeClient>[0]
+}
+
+export async function startTestEmulator (t: TestContext, opts: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = await startEmulator({ frameDelayMs: 0, ...opts })
+  t.after(() => emulator.close())
+  return emulator
+}
+
+export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: 'us-east-1',
+    endpoint: emulator.url,
+    credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' },
+    ...extra,
+  })
+}
+
+export async function build (t: TestContext, opts: BuildOptions = {}): Promise<Harness> {
+  const emulator = await startTestEmulator(t, opts.emulator)
+  const bedrock = emulatorClient(emulator, opts.client)
+  const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', ...opts.env })
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>)
+      cb()
+    },
+  })
+  const app = await buildApp(config, { bedrock, logger: createLogger(config.logLevel, sink) as FastifyBaseLogger })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(async () => {
+    await app.close()
+    bedrock.destroy()
+  })
+  return { app, url, emulator, bedrock, logs }
+}
+
+export interface SseEvent {
+  id: string | undefined
+  event: string
+  data: unknown
+}
+
+export interface SseResult {
+  status: number
+  headers: Headers
+  events: SseEvent[]
+  comments: string[]
+  /** Event names and `:comment` entries in wire order (to check a heartbeat came before a token). */
+  order: string[]
+}
+
+/** Parses a whole SSE body with a WHATWG-conformant parser; data must be JSON. */
+export function parseSse (body: string): { events: SseEvent[], comments: string[], order: string[] } {
+  const events: SseEvent[] = []
+  const comments: string[] = []
+  const order: string[] = []
+  const parser = createParser({
+    onEvent (message: EventSourceMessage) {
+      events.push({ id: message.id, event: message.event ?? 'message', data: JSON.parse(message.data) })
+      order.push(message.event ?? 'message')
+    },
+    onComment (comment) {
+      comments.push(comment)
+      order.push(`:${comment.trim()}`)
+    },
+  })
+  parser.feed(body)
+  return { events, comments, order }
+}
+
+/** Requests a stream and reads it to the end. */
+export async function fetchSse (url: string, init: RequestInit = {}): Promise<SseResult> {
+  const res = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(30_000) })
+  const body = await res.text()
+  return { status: res.status, headers: res.headers, ...parseSse(body) }
+}
+
+export async function postSse (base: string, body: unknown, init: RequestInit = {}): Promise<SseResult> {
+  return fetchSse(`${base}/v1/converse-stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...init,
+  })
+}
+
+export function eventNames (events: SseEvent[]): string[] {
+  return events.map(e => e.event)
+}
+
+/** Joins the text of every `text` event, in order. */
+export function joinText (events: SseEvent[]): string {
+  return events.filter(e => e.event === 'text').map(e => (e.data as { text: string }).text).join('')
+}
+
+export function lastEvent (events: SseEvent[]): SseEvent | undefined {
+  return events[events.length - 1]
+}
