@@ -33,6 +33,9 @@ export interface AppContext {
 // Unknown fields are refused rather than silently removed (Fastify's default Ajv has
 // removeAdditional: true). Bodies are JSON and keep their types; query strings are
 // text, so only they are coerced ("maxTokens=100" -> 100).
+// How long open streams get to deliver their final events on shutdown.
+const STREAM_DRAIN_MS = 2000
+
 const AJV_BASE: AjvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: true }
 const bodyAjv = new Ajv({ ...AJV_BASE, coerceTypes: false })
 const queryAjv = new Ajv({ ...AJV_BASE, coerceTypes: true })
@@ -62,9 +65,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
 
   // Open streams would hold fastify.close() forever (FIELD-NOTES 11): end each with
   // `error` shutting_down + `done`, which lets their responses finish.
+  // Waiting for them here means their connections are idle by the time server.close()
+  // closes idle connections; otherwise keep-alive would hold close() for 72 s.
   app.addHook('preClose', async function endOpenStreams () {
     ctx.state.closing = true
-    ctx.streams.abortAll(new ProxyError('shutting_down'))
+    await ctx.streams.closeAll(new ProxyError('shutting_down'), STREAM_DRAIN_MS)
   })
 
   await app.register(healthRoutes, ctx)

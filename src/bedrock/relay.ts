@@ -61,7 +61,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
     failure = toProxyError(err, signal)
     if (!(signal.aborted && !(signal.reason instanceof ProxyError))) {
       const level = failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
-      opts.log[level]({ streamId, code: failure.code, err }, 'stream failed')
+      opts.log[level]({ code: failure.code, err }, 'stream failed')
     }
     yield { type: 'error', data: errorData(failure) }
   } finally {

@@ -32,7 +32,7 @@ function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const { config } = ctx
   const input = toConverseInput(body, config) // throws 4xx before anything is streamed
   const streamId = newStreamId()
-  const controller = ctx.streams.open(streamId)
+  const controller = ctx.streams.open(streamId, reply.raw)
   const log = request.log.child({ streamId })
 
   // The response's close, not request.signal: on POST that fires as soon as the body
@@ -51,7 +51,6 @@ function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyRe
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     log,
     onFinish (summary: StreamSummary) {
-      ctx.streams.release(streamId)
       log.info({ stream: summary }, 'stream finished')
     },
   })

@@ -16,7 +16,7 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
   }, async function converse (request, reply) {
     const input = toConverseInput(request.body, ctx.config)
     const callId = newStreamId()
-    const controller = ctx.streams.open(callId)
+    const controller = ctx.streams.open(callId, reply.raw)
     reply.raw.on('close', function onResponseClose () {
       if (!reply.raw.writableFinished) controller.abort(new Error('client closed the request'))
     })
@@ -43,7 +43,6 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       throw failure
     } finally {
       clearTimeout(timer)
-      ctx.streams.release(callId)
     }
   })
 }
