@@ -77,8 +77,9 @@ function start () {
     if (es === current) handle(event)
   })
   on('start', (ev) => {
-    const { model } = JSON.parse(ev.data)
+    const { model, streamId } = JSON.parse(ev.data)
     run.started = true
+    run.streamId = streamId
     setState('streaming', `Streaming from ${model}…`)
   })
   on('text', (ev) => onText(JSON.parse(ev.data)))
@@ -103,8 +104,14 @@ function start () {
       setState('streaming', `Error: ${run.failed.code} (waiting for the end of the stream)…`)
       return
     }
+    // After `start`, a dropped connection is retried by EventSource itself with
+    // Last-Event-ID, and the server resumes the same stream (Bedrock is not called again).
+    if (run.started && current.readyState === EventSource.CONNECTING) {
+      setState('streaming', 'Connection lost, resuming…')
+      return
+    }
     // Before `start`: a 4xx/5xx answer (EventSource does not expose it; fetching the URL
-    // to read the body could start a second generation). After it: the connection broke.
+    // to read the body could start a second generation). After it: resuming failed.
     closeStream()
     const failure = run.started
       ? { code: 'connection_lost', message: 'The connection closed before the answer was complete.', retryable: true }
@@ -215,9 +222,12 @@ ui.form.addEventListener('submit', (event) => {
 ui.prompt.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && !ui.send.disabled) ui.form.requestSubmit()
 })
+// Closing alone would leave the server waiting RESUME_GRACE_MS for a reconnect; the
+// DELETE cancels the upstream Bedrock call at once.
 ui.stop.addEventListener('click', () => {
   if (es === null) return
   closeStream()
+  if (run.streamId) fetch(`/v1/streams/${run.streamId}`, { method: 'DELETE' }).catch(() => {})
   setState('stopped', 'Stopped by you: the server cancels the upstream call.')
 })
 document.querySelectorAll('[data-prompt]').forEach((button) => button.addEventListener('click', () => {

@@ -7,27 +7,47 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { StreamSummary } from './bedrock/relay.js'
 import type { Config } from './config.js'
 import { ProxyError } from './errors.js'
 import { createLogger } from './logger.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
+import { securityPlugin } from './plugins/security.js'
 import { converseRoutes } from './routes/converse.js'
 import { converseStreamRoutes } from './routes/converse-stream.js'
 import { healthRoutes } from './routes/health.js'
-import { StreamRegistry } from './streams.js'
+import { subscribeToCancels } from './plugins/cancel-subscriber.js'
+import { streamRoutes } from './routes/streams.js'
+import { StreamHub } from './streams/hub.js'
+import { RedisStreams } from './streams/redis-streams.js'
+import { StreamRegistry } from './streams/registry.js'
 
 export interface AppDeps {
   bedrock: BedrockRuntimeClient
   logger?: FastifyBaseLogger
+  /** ioredis client (REDIS_URL): shared replay buffers and limits. The caller owns and closes it. */
+  redis?: Redis
 }
+
+/** Called once per finished stream or Converse call (usage accounting, budgets). */
+export type CallFinishedHook = (request: FastifyRequest, summary: StreamSummary) => void
 
 /** What routes share; passed explicitly rather than decorated, so the types stay plain. */
 export interface AppContext {
   config: Config
   bedrock: BedrockRuntimeClient
+  /** Open responses (readers, Converse calls), for shutdown and /readyz. */
   streams: StreamRegistry
+  /** Streams produced by this instance, with their replay buffers. */
+  hub: StreamHub
+  /** The shared replay buffer when Redis is configured. */
+  remote: RedisStreams | undefined
+  redis: Redis | undefined
   state: { closing: boolean }
+  /** Plugins register here to see every finished call with its usage. */
+  callFinished: CallFinishedHook[]
 }
 
 // Unknown fields are refused rather than silently removed (Fastify's default Ajv has
@@ -47,8 +67,22 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     // A HEAD for the GET stream route would run the handler and call Bedrock for nothing.
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // Without it X-Forwarded-For is ignored: request.ip (the anonymous limits key) is the peer.
+    trustProxy: config.security.trustProxy,
   })
-  const ctx: AppContext = { config, bedrock: deps.bedrock, streams: new StreamRegistry(), state: { closing: false } }
+  const hub = new StreamHub({ ttlMs: config.streamTtlMs, maxBytes: config.streamBufferMaxBytes, graceMs: config.resumeGraceMs, log: app.log })
+  const remote = deps.redis !== undefined ? new RedisStreams(deps.redis, { ttlMs: config.streamTtlMs, log: app.log }) : undefined
+  const ctx: AppContext = {
+    config,
+    bedrock: deps.bedrock,
+    streams: new StreamRegistry(),
+    hub,
+    remote,
+    redis: deps.redis,
+    state: { closing: false },
+    callFinished: [],
+  }
+  if (deps.redis !== undefined) await subscribeToCancels(app, deps.redis, hub)
 
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'querystring' ? queryAjv : bodyAjv).compile(schema))
@@ -69,12 +103,19 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   // closes idle connections; otherwise keep-alive would hold close() for 72 s.
   app.addHook('preClose', async function endOpenStreams () {
     ctx.state.closing = true
-    await ctx.streams.closeAll(new ProxyError('shutting_down'), STREAM_DRAIN_MS)
+    hub.abortAll(new ProxyError('shutting_down'))
+    await ctx.streams.closeAll(STREAM_DRAIN_MS)
+  })
+  app.addHook('onClose', async function dropBuffers () {
+    hub.clear()
   })
 
+  // Before the routes: origin, auth, rate limit and limits hooks must cover all of them.
+  await app.register(securityPlugin, ctx)
   await app.register(healthRoutes, ctx)
   await app.register(converseStreamRoutes, ctx)
   await app.register(converseRoutes, ctx)
+  await app.register(streamRoutes, ctx)
   if (config.demoPage) {
     await app.register(fastifyStatic, { root: fileURLToPath(new URL('../public/', import.meta.url)) })
   }

@@ -3,6 +3,9 @@
 // operator fixes a broken deployment in one pass. `.env.example` lists the same
 // variables in the same order; test/config.test.ts keeps the two in sync.
 
+import { checkKeys, parseKeyList, readKeyFile } from './security/keys.js'
+import { BUDGET_PERIODS, isLoopbackHost, MIN_SECRET_CHARS, parseTrustProxy, SECURITY_DEFAULTS, type BudgetPeriod, type SecurityConfig } from './security/settings.js'
+
 export interface Config {
   port: number
   host: string
@@ -19,7 +22,14 @@ export interface Config {
   upstreamIdleTimeoutMs: number
   converseTimeoutMs: number
   bodyLimitBytes: number
+  /** Redis for cross-instance resume (and shared limits); undefined = in memory, single instance. */
+  redisUrl: string | undefined
+  streamTtlMs: number
+  streamBufferMaxBytes: number
+  resumeGraceMs: number
   corsOrigins: readonly string[]
+  /** Authentication, tickets, origins, limits and budgets (src/security/settings.ts). */
+  security: SecurityConfig
   demoPage: boolean
   shutdownTimeoutMs: number
   logLevel: string
@@ -38,6 +48,9 @@ export const DEFAULTS = {
   upstreamIdleTimeoutMs: 30_000,
   converseTimeoutMs: 120_000,
   bodyLimitBytes: 1_048_576,
+  streamTtlMs: 300_000, // replay buffer kept this long after a stream ends
+  streamBufferMaxBytes: 2_097_152,
+  resumeGraceMs: 10_000, // a client that left has this long to come back before Bedrock is aborted
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
 } as const
@@ -108,11 +121,66 @@ export function loadConfig (env: Env = process.env): Config {
   const upstreamIdleTimeoutMs = int('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULTS.upstreamIdleTimeoutMs, 100, 3_600_000)
   const converseTimeoutMs = int('CONVERSE_TIMEOUT_MS', DEFAULTS.converseTimeoutMs, 100, 3_600_000)
   const bodyLimitBytes = int('BODY_LIMIT_BYTES', DEFAULTS.bodyLimitBytes, 1024, 100 * 1_048_576)
+  const redisUrl = str('REDIS_URL')
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://')
+  const streamTtlMs = int('STREAM_TTL_MS', DEFAULTS.streamTtlMs, 0, 86_400_000)
+  const streamBufferMaxBytes = int('STREAM_BUFFER_MAX_BYTES', DEFAULTS.streamBufferMaxBytes, 0, 1024 * 1_048_576)
+  const resumeGraceMs = int('RESUME_GRACE_MS', DEFAULTS.resumeGraceMs, 0, 3_600_000)
 
   const corsOrigins = list('CORS_ORIGINS')
   for (const origin of corsOrigins) {
     if (origin === '*') problems.push('CORS_ORIGINS does not take "*": list exact origins such as https://app.example.com')
     else if (!isOrigin(origin)) problems.push(`CORS_ORIGINS has an invalid origin "${origin}" (scheme://host[:port], no path)`)
+  }
+
+  // Security (issue 4): who may call, and how much. Parsing lives in src/security/.
+  const apiKeys = parseKeyList(list('API_KEYS'), problems)
+  const apiKeysFile = str('API_KEYS_FILE')
+  if (apiKeysFile !== undefined) apiKeys.push(...readKeyFile(apiKeysFile, problems))
+  checkKeys(apiKeys, new Set([defaultModelId, ...allowed]), problems)
+  const jwtSecret = str('JWT_SECRET')
+  const jwtPublicKey = str('JWT_PUBLIC_KEY')?.replaceAll('\\n', '\n') // PEM on one line, with \n escapes
+  if (jwtSecret !== undefined && jwtPublicKey !== undefined) problems.push('Set JWT_SECRET or JWT_PUBLIC_KEY, not both')
+  if (jwtSecret !== undefined && jwtSecret.length < MIN_SECRET_CHARS) problems.push(`JWT_SECRET must be at least ${MIN_SECRET_CHARS} characters`)
+  if (jwtPublicKey !== undefined && !jwtPublicKey.includes('-----BEGIN')) problems.push('JWT_PUBLIC_KEY must be a PEM public key')
+  const jwtIssuer = str('JWT_ISSUER')
+  const jwtAudience = str('JWT_AUDIENCE')
+  const allowUnauthenticated = bool('ALLOW_UNAUTHENTICATED', false)
+  const authConfigured = apiKeys.length > 0 || jwtSecret !== undefined || jwtPublicKey !== undefined
+  // Anyone who reaches the port can spend the Bedrock budget: off loopback, refuse to start open by accident.
+  if (!authConfigured && !allowUnauthenticated && !isLoopbackHost(host)) {
+    problems.push(`HOST=${host} is reachable from other machines and no API_KEYS, API_KEYS_FILE, JWT_SECRET or JWT_PUBLIC_KEY is set: configure one, or set ALLOW_UNAUTHENTICATED=true`)
+  }
+  const ticketSecret = str('TICKET_SECRET')
+  if (ticketSecret !== undefined && ticketSecret.length < MIN_SECRET_CHARS) problems.push(`TICKET_SECRET must be at least ${MIN_SECRET_CHARS} characters`)
+  const ticketTtlMs = int('TICKET_TTL_MS', SECURITY_DEFAULTS.ticketTtlMs, 100, 600_000)
+  const trustProxy = parseTrustProxy(str('TRUST_PROXY')?.toLowerCase(), problems)
+  const rateLimitMax = int('RATE_LIMIT_MAX', SECURITY_DEFAULTS.rateLimitMax, 0, 1_000_000)
+  const rateLimitWindowMs = int('RATE_LIMIT_WINDOW_MS', SECURITY_DEFAULTS.rateLimitWindowMs, 1000, 86_400_000)
+  const maxStreamsPerKey = int('MAX_STREAMS_PER_KEY', SECURITY_DEFAULTS.maxStreamsPerKey, 1, 100_000)
+  const maxOpenStreams = int('MAX_OPEN_STREAMS', SECURITY_DEFAULTS.maxOpenStreams, 1, 1_000_000)
+  const tokenBudgetPerKey = int('TOKEN_BUDGET_PER_KEY', SECURITY_DEFAULTS.tokenBudgetPerKey, 0, Number.MAX_SAFE_INTEGER)
+  const tokenBudgetPeriod = (str('TOKEN_BUDGET_PERIOD') ?? SECURITY_DEFAULTS.tokenBudgetPeriod) as BudgetPeriod
+  if (!BUDGET_PERIODS.includes(tokenBudgetPeriod)) problems.push(`TOKEN_BUDGET_PERIOD must be one of ${BUDGET_PERIODS.join(', ')} (got "${tokenBudgetPeriod}")`)
+  const maxMessages = int('MAX_MESSAGES', SECURITY_DEFAULTS.maxMessages, 1, 100_000)
+  const maxPromptChars = int('MAX_PROMPT_CHARS', SECURITY_DEFAULTS.maxPromptChars, 1, 100_000_000)
+  const security: SecurityConfig = {
+    apiKeys,
+    jwt: jwtSecret !== undefined ? { secret: jwtSecret } : jwtPublicKey !== undefined ? { publicKey: jwtPublicKey } : undefined,
+    jwtIssuer,
+    jwtAudience,
+    authMode: authConfigured ? 'keys' : isLoopbackHost(host) && !allowUnauthenticated ? 'loopback' : 'open',
+    ticketSecret,
+    ticketTtlMs,
+    trustProxy,
+    rateLimitMax,
+    rateLimitWindowMs,
+    maxStreamsPerKey,
+    maxOpenStreams,
+    tokenBudgetPerKey,
+    tokenBudgetPeriod,
+    maxMessages,
+    maxPromptChars,
   }
 
   const demoPage = bool('DEMO_PAGE', false)
@@ -134,7 +202,12 @@ export function loadConfig (env: Env = process.env): Config {
     upstreamIdleTimeoutMs,
     converseTimeoutMs,
     bodyLimitBytes,
+    redisUrl,
+    streamTtlMs,
+    streamBufferMaxBytes,
+    resumeGraceMs,
     corsOrigins,
+    security,
     demoPage,
     shutdownTimeoutMs,
     logLevel,

@@ -8,7 +8,15 @@ export const ERROR_CATALOGUE = {
   bad_request: { status: 400, retryable: false, message: 'The request is invalid.' },
   body_too_large: { status: 413, retryable: false, message: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, retryable: false, message: 'Send the body as application/json.' },
+  stream_not_found: { status: 404, retryable: false, message: 'No such stream (unknown, or expired).' },
   not_found: { status: 404, retryable: false, message: 'No such route.' },
+  unauthorized: { status: 401, retryable: false, message: 'Send a valid API key as "Authorization: Bearer <key>", or a valid ticket.' },
+  forbidden_origin: { status: 403, retryable: false, message: 'Requests from this origin are not allowed.' },
+  input_too_large: { status: 400, retryable: false, message: 'The request has more messages or text than the server accepts.' },
+  rate_limited: { status: 429, retryable: true, message: 'Too many requests for this key; retry later.' },
+  too_many_streams: { status: 429, retryable: true, message: 'Too many open streams for this key; close one or retry later.' },
+  budget_exhausted: { status: 429, retryable: true, message: 'The token budget of this key is used up until resetAt.' },
+  server_busy: { status: 503, retryable: true, message: 'The server has too many open streams; retry shortly.' },
   model_not_allowed: { status: 400, retryable: false, message: 'This model is not allowed on this server.' },
   upstream_throttled: { status: 429, retryable: true, message: 'Bedrock is throttling requests; retry later.' },
   upstream_unavailable: { status: 503, retryable: true, message: 'Bedrock is temporarily unavailable; retry later.' },
@@ -17,6 +25,8 @@ export const ERROR_CATALOGUE = {
   upstream_error: { status: 502, retryable: true, message: 'Bedrock failed while answering; retry.' },
   upstream_timeout: { status: 504, retryable: true, message: 'Bedrock did not answer in time; retry.' },
   upstream_truncated: { status: 502, retryable: true, message: 'The Bedrock stream ended before the answer was complete; retry.' },
+  cancelled: { status: 409, retryable: false, message: 'The stream was cancelled.' },
+  stream_lost: { status: 502, retryable: true, message: 'The instance producing this stream stopped; the rest of the answer is lost.' },
   shutting_down: { status: 503, retryable: true, message: 'The server is shutting down; retry on another instance.' },
   internal: { status: 500, retryable: false, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number, retryable: boolean, message: string }>
@@ -27,6 +37,8 @@ export interface ProxyErrorOptions {
   /** Public message; defaults to the catalogue's. Only for messages safe to show (bad input, Bedrock's own validation text). */
   message?: string
   retryAfterMs?: number
+  /** ISO time at which a used-up budget resets (budget_exhausted). */
+  resetAt?: string
   cause?: unknown
 }
 
@@ -35,6 +47,7 @@ export class ProxyError extends Error {
   readonly status: number
   readonly retryable: boolean
   readonly retryAfterMs: number | undefined
+  readonly resetAt: string | undefined
 
   constructor (code: ErrorCode, options: ProxyErrorOptions = {}) {
     super(options.message ?? ERROR_CATALOGUE[code].message, { cause: options.cause })
@@ -43,15 +56,17 @@ export class ProxyError extends Error {
     this.status = ERROR_CATALOGUE[code].status
     this.retryable = ERROR_CATALOGUE[code].retryable
     this.retryAfterMs = options.retryAfterMs
+    this.resetAt = options.resetAt
   }
 
   /** The JSON body of an HTTP error answer. */
-  toBody (): { error: { code: ErrorCode, message: string, retryAfterMs?: number } } {
+  toBody (): { error: { code: ErrorCode, message: string, retryAfterMs?: number, resetAt?: string } } {
     return {
       error: {
         code: this.code,
         message: this.message,
         ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+        ...(this.resetAt !== undefined ? { resetAt: this.resetAt } : {}),
       },
     }
   }

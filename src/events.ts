@@ -21,11 +21,14 @@ export interface UsageData {
   cacheWriteInputTokens?: number
   latencyMs?: number
   trace?: unknown
+  /** Bedrock's metadata never came (cancelled, lost): the counts are estimates from the text streamed so far. */
+  partial?: true
 }
 export interface ErrorData { code: ErrorCode, message: string, retryable: boolean, retryAfterMs?: number }
 /** A delta kind with no event of its own (citation, toolResult, image, or newer than this proxy). */
 export interface DeltaData { index: number, kind: string, value: unknown }
-export type DoneData = Record<string, never>
+/** `resumable: false` when the replay buffer went past its bound (STREAM_BUFFER_MAX_BYTES). */
+export interface DoneData { resumable?: false }
 
 export type RelayEvent =
   | { type: 'start', data: StartData }
@@ -45,3 +48,6 @@ export type RelayEventType = RelayEvent['type']
 export const RELAY_EVENT_TYPES: readonly RelayEventType[] = [
   'start', 'text', 'reasoning', 'tool_use', 'tool_input', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done',
 ]
+
+/** A relay event with its position in its stream (the `id:` of its SSE frame). */
+export interface SequencedEvent { seq: number, event: RelayEvent }

@@ -28,7 +28,11 @@ export function createLogger (level: string, destination?: DestinationStream): L
     // Key paths only (pino redact cannot match inside strings): defence in depth for
     // anything that logs a raw request or SDK config by mistake.
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.secretAccessKey', '*.sessionToken', 'credentials'],
+      paths: [
+        'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.secretAccessKey', '*.sessionToken', 'credentials',
+        // Tickets are credentials too (issue 4); the auth plugin also deletes them from request.query.
+        'ticket', '*.ticket', '*.*.ticket', 'query.ticket', 'req.query',
+      ],
       censor: '[redacted]',
     },
   }

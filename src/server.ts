@@ -7,6 +7,7 @@ import { buildApp } from './app.js'
 import { createBedrockClient, resolveRegion } from './bedrock/client.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
+import { createRedis } from './redis.js'
 
 export async function startServer (config: Config): Promise<{ close: () => Promise<void>, url: string }> {
   const logger = createLogger(config.logLevel)
@@ -15,14 +16,16 @@ export async function startServer (config: Config): Promise<{ close: () => Promi
   if (region === undefined) {
     throw new ConfigError(['No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)'])
   }
-  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger })
+  const redis = config.redisUrl !== undefined ? createRedis(config.redisUrl, logger) : undefined
+  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
   const url = await app.listen({ port: config.port, host: config.host })
-  logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels] }, 'bedrock-sse-proxy ready')
+  logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels], redis: redis !== undefined }, 'bedrock-sse-proxy ready')
   return {
     url,
     close: async () => {
       await app.close()
       bedrock.destroy()
+      redis?.disconnect()
     },
   }
 }

@@ -32,19 +32,20 @@ async function leaveAfterFirstToken (url: string, init: { method: string, body?:
 // A long answer paced at 20 ms a delta: it would take ~4 s to complete.
 const LONG = textScenario('word '.repeat(200), { chunkChars: 5, frameDelayMs: 20 })
 
+// RESUME_GRACE_MS=0: no wait for a reconnect (test/resume.test.ts covers the grace period).
 test('GET: client disconnect aborts the upstream call within 1 s', async (t) => {
-  const h = await build(t)
+  const h = await build(t, { env: { RESUME_GRACE_MS: '0' } })
   h.emulator.enqueue(LONG)
   await leaveAfterFirstToken(`${h.url}/v1/converse-stream?prompt=hi`, { method: 'GET' })
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'aborted')
   await waitFor(() => h.logs.some(l => l.msg === 'stream finished'))
   const line = h.logs.find(l => l.msg === 'stream finished')
-  assert.equal((line?.stream as Record<string, unknown>).outcome, 'client_closed')
+  assert.equal((line?.stream as Record<string, unknown>).outcome, 'cancelled')
   assert.equal(h.app.printRoutes().length > 0, true)
 })
 
 test('POST: client disconnect aborts the upstream call within 1 s', async (t) => {
-  const h = await build(t)
+  const h = await build(t, { env: { RESUME_GRACE_MS: '0' } })
   h.emulator.enqueue(LONG)
   await leaveAfterFirstToken(`${h.url}/v1/converse-stream`, { method: 'POST', body: JSON.stringify({ prompt: 'hi' }) })
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'aborted')
@@ -73,7 +74,7 @@ test('heartbeat comments arrive before a slow first token', async (t) => {
 })
 
 test('start and heartbeats reach the client before Bedrock answers at all', async (t) => {
-  const h = await build(t, { env: { HEARTBEAT_MS: '100' } })
+  const h = await build(t, { env: { HEARTBEAT_MS: '100', RESUME_GRACE_MS: '0' } })
   h.emulator.enqueue({ steps: [{ hang: true }] })
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     http.get(`${h.url}/v1/converse-stream?prompt=hi`, resolve).on('error', reject)

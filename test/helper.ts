@@ -10,6 +10,16 @@ import { buildApp } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
+import { createRedis } from '../src/redis.js'
+import { assertNoSecretsInLogs, secretsOfEnv } from './log-scan.js'
+
+async function waitForRedis (redis: ReturnType<typeof createRedis>): Promise<void> {
+  if (redis.status === 'ready') return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis not ready')), 10_000)
+    redis.once('ready', () => { clearTimeout(timer); resolve() })
+  })
+}
 
 export interface Harness {
   app: FastifyInstance
@@ -18,11 +28,17 @@ export interface Harness {
   bedrock: BedrockRuntimeClient
   /** Every log line the proxy wrote, parsed. */
   logs: Array<Record<string, unknown>>
+  /** Credentials the test used (keys, tickets, tokens): none may appear in `logs` (checked when the test ends). */
+  secrets: Set<string>
 }
 
 export interface BuildOptions {
   env?: Env
   emulator?: EmulatorOptions
+  /** Share one emulator between several proxies (two instances behind one Bedrock). */
+  sharedEmulator?: Emulator
+  /** Connect the proxy to this Redis (deps.redis), as REDIS_URL would. */
+  redisUrl?: string
   /** SDK client options on top of the defaults (e.g. maxAttempts). */
   client?: ConstructorParameters<typeof BedrockRuntimeClient>[0]
 }
@@ -43,7 +59,7 @@ export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'
 }
 
 export async function build (t: TestContext, opts: BuildOptions = {}): Promise<Harness> {
-  const emulator = await startTestEmulator(t, opts.emulator)
+  const emulator = opts.sharedEmulator ?? await startTestEmulator(t, opts.emulator)
   const bedrock = emulatorClient(emulator, opts.client)
   const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', ...opts.env })
   const logs: Array<Record<string, unknown>> = []
@@ -53,13 +69,19 @@ export async function build (t: TestContext, opts: BuildOptions = {}): Promise<H
       cb()
     },
   })
-  const app = await buildApp(config, { bedrock, logger: createLogger(config.logLevel, sink) as FastifyBaseLogger })
+  const logger = createLogger(config.logLevel, sink)
+  const redis = opts.redisUrl !== undefined ? createRedis(opts.redisUrl, logger) : undefined
+  if (redis !== undefined) await waitForRedis(redis)
+  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  const secrets = new Set(secretsOfEnv(opts.env))
   t.after(async () => {
     await app.close()
     bedrock.destroy()
+    redis?.disconnect()
+    assertNoSecretsInLogs(logs, secrets)
   })
-  return { app, url, emulator, bedrock, logs }
+  return { app, url, emulator, bedrock, logs, secrets }
 }
 
 export interface SseEvent {

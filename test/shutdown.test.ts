@@ -10,11 +10,11 @@ test('close() ends open streams with shutting_down + done and aborts their upstr
   const pending = fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)
   await h.emulator.waitForRequests(1)
   const ready = await fetch(`${h.url}/readyz`)
-  assert.deepEqual(await ready.json(), { status: 'ready', openStreams: 1 })
+  assert.deepEqual(await ready.json(), { status: 'ready', openStreams: 1, runningStreams: 1, redis: 'off' })
 
   await h.app.close() // resolves only if the open stream was ended
   const res = await pending
-  assert.deepEqual(eventNames(res.events), ['start', 'error', 'done'])
+  assert.deepEqual(eventNames(res.events), ['start', 'error', 'usage', 'done'])
   assert.deepEqual(res.events[1]?.data, { code: 'shutting_down', message: 'The server is shutting down; retry on another instance.', retryable: true })
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'aborted')
 })

@@ -11,10 +11,15 @@ function errorOf (events: SseEvent[]): Record<string, unknown> {
   return error.data as Record<string, unknown>
 }
 
+/** `error`, then `done`; when the model had started, a partial (estimated) `usage` between them. */
 function assertEndsWithErrorThenDone (events: SseEvent[]): void {
   assert.equal(events[0]?.event, 'start')
-  assert.deepEqual(eventNames(events).slice(-2), ['error', 'done'])
+  const names = eventNames(events)
+  const tail = names.slice(names.lastIndexOf('error'))
+  assert.ok(['error,done', 'error,usage,done'].includes(tail.join(',')), names.join(','))
   assert.equal(events.filter(e => e.event === 'done').length, 1)
+  const usage = events.at(-2)
+  if (usage?.event === 'usage') assert.equal((usage.data as { partial?: boolean }).partial, true)
 }
 
 const partial = (steps: Scenario['steps']): Scenario => ({
@@ -41,6 +46,8 @@ for (const [exception, code, retryable] of IN_STREAM) {
     assert.equal(res.status, 200)
     assertEndsWithErrorThenDone(res.events)
     assert.equal(joinText(res.events), 'partial ')
+    assert.deepEqual(eventNames(res.events).slice(-3), ['error', 'usage', 'done'])
+    assert.deepEqual(res.events.at(-2)?.data, { inputTokens: 1, outputTokens: 2, totalTokens: 3, partial: true }, 'estimated from "hi" and "partial "')
     const error = errorOf(res.events)
     assert.equal(error.code, code)
     assert.equal(error.retryable, retryable)

@@ -11,6 +11,8 @@ export interface StreamTally {
   firstEventAt: number | undefined
   stopReason: string | undefined
   usage: UsageData | undefined
+  /** Characters of text, reasoning and tool input relayed: the base of a partial usage estimate. */
+  outputChars: number
 }
 
 /**
@@ -37,7 +39,10 @@ export async function * toRelayEvents (
       tally.usage = { ...toUsage(usage), latencyMs: metrics?.latencyMs ?? 0, ...(trace !== undefined ? { trace } : {}) }
       yield { type: 'usage', data: tally.usage }
     } else {
-      yield * mapContentEvent(event)
+      for (const relayed of mapContentEvent(event)) {
+        tally.outputChars += outputChars(relayed)
+        yield relayed
+      }
     }
   }
   if (!sawStop || !sawMetadata) {
@@ -83,6 +88,13 @@ function * mapContentEvent (event: ConverseStreamOutput): Generator<RelayEvent> 
     yield { type: 'block_stop', data: { index: event.contentBlockStop.contentBlockIndex ?? 0 } }
   }
   // Exception members are thrown by the SDK's deserializer before they reach us.
+}
+
+function outputChars (event: RelayEvent): number {
+  if (event.type === 'text') return event.data.text.length
+  if (event.type === 'tool_input') return event.data.input.length
+  if (event.type === 'reasoning' && 'text' in event.data) return event.data.text.length
+  return 0
 }
 
 export function toUsage (usage: TokenUsage | undefined): Omit<UsageData, 'latencyMs'> {

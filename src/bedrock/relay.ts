@@ -6,11 +6,12 @@
 // FIELD-NOTES 2).
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
-import type { ErrorData, RelayEvent } from '../events.js'
+import type { ErrorData, RelayEvent, UsageData } from '../events.js'
 import { toRelayEvents, type StreamTally } from './relay-events.js'
 import { toProxyError } from './upstream-errors.js'
 
-export type StreamOutcome = 'completed' | 'error' | 'client_closed'
+/** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
+export type StreamOutcome = 'completed' | 'error' | 'client_closed' | 'cancelled'
 
 export interface StreamSummary {
   streamId: string
@@ -22,6 +23,8 @@ export interface StreamSummary {
   inputTokens?: number
   outputTokens?: number
   durationMs: number
+  /** The token counts are estimates (Bedrock's metadata never came). */
+  partial?: true
 }
 
 /** The slice of pino this module needs; keeps bedrock/ free of Fastify. */
@@ -45,7 +48,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
   const { client, input, streamId, controller } = opts
   const { signal } = controller
   const startedAt = Date.now()
-  const tally: StreamTally = { firstEventAt: undefined, stopReason: undefined, usage: undefined }
+  const tally: StreamTally = { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0 }
   let failure: ProxyError | undefined
   try {
     yield { type: 'start', data: { streamId, model: input.modelId } }
@@ -64,16 +67,23 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
       opts.log[level]({ code: failure.code, err }, 'stream failed')
     }
     yield { type: 'error', data: errorData(failure) }
+    // Bedrock bills what the model produced even when its metadata never came (cancelled,
+    // lost, cut): report an estimate, marked partial, so clients and budgets see it.
+    if (tally.usage === undefined && tally.firstEventAt !== undefined) {
+      tally.usage = estimateUsage(input, tally.outputChars)
+      yield { type: 'usage', data: tally.usage }
+    }
   } finally {
     const clientClosed = signal.aborted && !(signal.reason instanceof ProxyError)
     opts.onFinish?.({
       streamId,
       model: input.modelId,
-      outcome: clientClosed ? 'client_closed' : failure !== undefined ? 'error' : 'completed',
+      outcome: clientClosed ? 'client_closed' : failure?.code === 'cancelled' ? 'cancelled' : failure !== undefined ? 'error' : 'completed',
       ...(failure !== undefined && !clientClosed ? { errorCode: failure.code } : {}),
       ...(tally.stopReason !== undefined ? { stopReason: tally.stopReason } : {}),
       ...(tally.firstEventAt !== undefined ? { timeToFirstTokenMs: tally.firstEventAt - startedAt } : {}),
       ...(tally.usage !== undefined ? { inputTokens: tally.usage.inputTokens, outputTokens: tally.usage.outputTokens } : {}),
+      ...(tally.usage?.partial === true ? { partial: true } : {}),
       durationMs: Date.now() - startedAt,
     })
   }
@@ -87,6 +97,21 @@ export function errorData (err: ProxyError): ErrorData {
     retryable: err.retryable,
     ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
   }
+}
+
+// About four characters per token for English text: the usual rule of thumb, used only
+// when Bedrock did not report usage itself.
+const CHARS_PER_TOKEN = 4
+
+export function estimateUsage (input: ConverseStreamCommandInput, outputChars: number): UsageData {
+  let inputChars = 0
+  for (const block of input.system ?? []) inputChars += block.text?.length ?? 0
+  for (const message of input.messages ?? []) {
+    for (const block of message.content ?? []) inputChars += block.text?.length ?? 0
+  }
+  const inputTokens = Math.ceil(inputChars / CHARS_PER_TOKEN)
+  const outputTokens = Math.ceil(outputChars / CHARS_PER_TOKEN)
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, partial: true }
 }
 
 function timeoutError (what: string, ms: number): ProxyError {

@@ -1,47 +1,74 @@
 // GET and POST /v1/converse-stream: the native SSE surface. The handler reads as the
-// pipeline: validate -> Converse input -> upstream call -> relay events -> SSE frames ->
-// the socket, with backpressure. Once validation passes the answer is committed to
-// 200 text/event-stream and `start` is flushed before Bedrock is called.
+// pipeline: validate -> Converse input -> upstream call -> relay events -> replay buffer
+// -> SSE frames -> the socket, with backpressure. Once validation passes the answer is
+// committed to 200 text/event-stream and `start` is flushed before Bedrock is called.
+// A request that carries Last-Event-ID resumes its stream instead: Bedrock is not
+// called again (see resumeOrNoContent).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
 import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
-import { SSE_HEADERS, toEventStream } from '../sse/event-stream.js'
-import { newStreamId } from '../streams.js'
+import { ProxyError } from '../errors.js'
+import { LiveStream } from '../streams/live-stream.js'
+import { newStreamId } from '../streams/registry.js'
+import { openReader, resumePoint } from '../streams/resume.js'
 import type { AppContext } from '../app.js'
 import { converseBodySchema, converseQuerySchema } from './schemas.js'
+import { sseReply } from './sse-reply.js'
+
+type StreamQuery = ConverseRequest & { lastEventId?: string }
 
 export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Querystring: ConverseRequest }>('/v1/converse-stream', {
+  app.get<{ Querystring: StreamQuery }>('/v1/converse-stream', {
     schema: { querystring: converseQuerySchema },
   }, async function streamFromQuery (request, reply) {
-    // EventSource reconnects by itself, even after a clean end, sending the last id it
-    // saw (FIELD-NOTES 14). Re-running the query would bill a second generation, and
-    // this instance keeps no replay buffer: 204 is what makes EventSource stop.
-    if (request.headers['last-event-id'] !== undefined) return reply.code(204).send()
-    return startStream(ctx, request, reply, request.query)
+    const { lastEventId, ...body } = request.query
+    const resumeFrom = lastEventIdOf(request) ?? lastEventId
+    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, reply, resumeFrom)
+    return startStream(ctx, request, reply, body)
   })
 
   app.post<{ Body: ConverseRequest }>('/v1/converse-stream', {
     schema: { body: converseBodySchema },
   }, async function streamFromBody (request, reply) {
+    const resumeFrom = lastEventIdOf(request)
+    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, reply, resumeFrom)
     return startStream(ctx, request, reply, request.body)
   })
 }
 
-function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyReply, body: ConverseRequest): FastifyReply {
+export function lastEventIdOf (request: FastifyRequest): string | undefined {
+  const header = request.headers['last-event-id']
+  return typeof header === 'string' && header !== '' ? header : undefined
+}
+
+/**
+ * EventSource reconnects by itself, even after a clean end, sending the last id it saw
+ * (FIELD-NOTES 14). Replay what was missed and follow live; when there is nothing left
+ * (fully delivered, unknown, expired) answer 204, which makes EventSource stop for good.
+ * Never re-run the prompt: that would bill a second generation.
+ */
+export async function resumeOrNoContent (ctx: AppContext, reply: FastifyReply, lastEventId: string): Promise<FastifyReply> {
+  const point = resumePoint(lastEventId)
+  if (point === 'invalid') throw new ProxyError('bad_request', { message: 'Last-Event-ID is not an id this server issued.' })
+  if (point === undefined) return reply.code(204).send()
+  const local = ctx.hub.get(point.streamId) !== undefined
+  const handle = sseReply(ctx, reply, point.streamId, !local)
+  const reader = await openReader(ctx.hub, ctx.remote, point, handle.signal)
+  if (reader === undefined) return reply.code(204).send()
+  return handle.send(reader.events)
+}
+
+async function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyReply, body: ConverseRequest): Promise<FastifyReply> {
   const { config } = ctx
   const input = toConverseInput(body, config) // throws 4xx before anything is streamed
   const streamId = newStreamId()
-  const controller = ctx.streams.open(streamId, reply.raw)
   const log = request.log.child({ streamId })
+  const live = new LiveStream(streamId, input.modelId, config.streamBufferMaxBytes)
+  const mirror = ctx.remote?.healthy === true ? await ctx.remote.createMirror(live) : undefined
 
-  // The response's close, not request.signal: on POST that fires as soon as the body
-  // is read (FIELD-NOTES 10). writableFinished tells a finished stream from a client
-  // that left; only the latter cancels Bedrock (FIELD-NOTES 5: abortSignal only).
-  reply.raw.on('close', function onResponseClose () {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the stream'))
-  })
-
+  // One controller per upstream call: aborted by the hub (grace period over, DELETE,
+  // shutdown) and by our own timers; the client leaving only detaches its reader.
+  const controller = new AbortController()
   const events = relayConverseStream({
     client: ctx.bedrock,
     input,
@@ -51,11 +78,12 @@ function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyRe
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     log,
     onFinish (summary: StreamSummary) {
-      log.info({ stream: summary }, 'stream finished')
+      log.info({ stream: { ...summary, resumable: live.resumable, shared: mirror !== undefined } }, 'stream finished')
+      for (const hook of ctx.callFinished) hook(request, summary)
     },
   })
-  return reply
-    .code(200)
-    .headers(SSE_HEADERS)
-    .send(toEventStream(events, streamId, config.heartbeatMs))
+  const handle = sseReply(ctx, reply, streamId, false)
+  const reader = live.read(0, handle.signal) // attach before producing: the grace clock must not start
+  ctx.hub.start(live, controller, events, mirror)
+  return handle.send(reader)
 }

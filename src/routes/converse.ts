@@ -4,9 +4,10 @@ import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
 import type { FastifyInstance } from 'fastify'
 import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
 import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
+import type { StreamSummary } from '../bedrock/relay.js'
 import { toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
-import { newStreamId } from '../streams.js'
+import { newStreamId } from '../streams/registry.js'
 import type { AppContext } from '../app.js'
 import { converseBodySchema } from './schemas.js'
 
@@ -16,10 +17,11 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
   }, async function converse (request, reply) {
     const input = toConverseInput(request.body, ctx.config)
     const callId = newStreamId()
-    const controller = ctx.streams.open(callId, reply.raw)
+    const controller = new AbortController()
     reply.raw.on('close', function onResponseClose () {
       if (!reply.raw.writableFinished) controller.abort(new Error('client closed the request'))
     })
+    ctx.streams.track(reply.raw, () => controller.abort(new ProxyError('shutting_down')))
     const timeoutMs = ctx.config.converseTimeoutMs
     const timer = setTimeout(() => controller.abort(new ProxyError('upstream_timeout', {
       cause: new Error(`no answer from Bedrock within ${timeoutMs} ms`),
@@ -29,7 +31,9 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       const out = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: controller.signal })
       const content = out.output?.message?.content ?? []
       const usage = toUsage(out.usage)
-      request.log.info({ call: { callId, model: input.modelId, outcome: 'completed', stopReason: out.stopReason, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, durationMs: Date.now() - startedAt } }, 'converse finished')
+      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: 'completed', stopReason: out.stopReason ?? 'unknown', inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, durationMs: Date.now() - startedAt }
+      request.log.info({ call: summary }, 'converse finished')
+      for (const hook of ctx.callFinished) hook(request, summary)
       return {
         text: content.map(block => block.text ?? '').join(''),
         content: toJsonSafe(content),
@@ -39,7 +43,9 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       }
     } catch (err) {
       const failure = toProxyError(err, controller.signal)
-      request.log.warn({ call: { callId, model: input.modelId, outcome: 'error', errorCode: failure.code, durationMs: Date.now() - startedAt }, err }, 'converse failed')
+      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, durationMs: Date.now() - startedAt }
+      request.log.warn({ call: summary, err }, 'converse failed')
+      for (const hook of ctx.callFinished) hook(request, summary)
       throw failure
     } finally {
       clearTimeout(timer)

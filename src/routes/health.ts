@@ -8,9 +8,13 @@ export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Prom
     return { status: 'ok' }
   })
 
-  // Readiness: 503 while shutting down, so a load balancer drains this instance.
+  // Readiness: 503 while shutting down, so a load balancer drains this instance. Redis
+  // down is `degraded`, not unready: live streaming still works, only resume across
+  // instances is off, and pulling every instance would be worse.
   app.get('/readyz', async function readiness (_request, reply) {
-    if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', openStreams: ctx.streams.size })
-    return { status: 'ready', openStreams: ctx.streams.size }
+    const redis = ctx.remote === undefined ? 'off' : ctx.remote.healthy ? 'up' : 'down'
+    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis }
+    if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
+    return { status: redis === 'down' ? 'degraded' : 'ready', ...body }
   })
 }

@@ -79,5 +79,7 @@ export const converseQuerySchema = {
   properties: {
     prompt: { type: 'string', minLength: 1 },
     ...inference,
+    // For fetch clients, which cannot rely on EventSource's Last-Event-ID header.
+    lastEventId: { type: 'string', maxLength: 100 },
   },
 } as const

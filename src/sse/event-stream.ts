@@ -3,7 +3,8 @@
 // socket accepts more, so a slow reader stops the pulls from Bedrock (bounded memory:
 // highWaterMark frames here, plus the socket's own buffer).
 import { Readable } from 'node:stream'
-import type { RelayEvent } from '../events.js'
+import { ProxyError } from '../errors.js'
+import type { SequencedEvent } from '../events.js'
 import { withHeartbeat } from './heartbeat.js'
 import { eventId, formatComment, formatEvent } from './format.js'
 
@@ -14,15 +15,23 @@ export const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
-export async function * toSseFrames (events: AsyncIterable<RelayEvent>, streamId: string): AsyncGenerator<string, void, undefined> {
-  let seq = 0
-  for await (const event of events) {
-    seq += 1
-    yield formatEvent({ id: eventId(streamId, seq), event: event.type, data: event.data })
+export async function * toSseFrames (events: AsyncIterable<SequencedEvent>, streamId: string): AsyncGenerator<string, void, undefined> {
+  let last = 0
+  try {
+    for await (const { seq, event } of events) {
+      last = seq
+      yield formatEvent({ id: eventId(streamId, seq), event: event.type, data: event.data })
+    }
+  } catch {
+    // A defect in a reader: the headers are out, so the client still gets the truth in
+    // the stream itself rather than a cut connection.
+    const failure = new ProxyError('internal')
+    yield formatEvent({ id: eventId(streamId, last + 1), event: 'error', data: { code: failure.code, message: failure.message, retryable: failure.retryable } })
+    yield formatEvent({ id: eventId(streamId, last + 2), event: 'done', data: {} })
   }
 }
 
-export function toEventStream (events: AsyncIterable<RelayEvent>, streamId: string, heartbeatMs: number): Readable {
+export function toEventStream (events: AsyncIterable<SequencedEvent>, streamId: string, heartbeatMs: number): Readable {
   const frames = withHeartbeat(toSseFrames(events, streamId), heartbeatMs, () => formatComment('ping'))
   return Readable.from(frames, { objectMode: false, highWaterMark: 16 * 1024 })
 }

@@ -1,0 +1,39 @@
+// /v1/streams/{streamId}: follow a stream by id (a second tab, a reloaded page) and
+// cancel it (the Stop button), from any instance when Redis is configured.
+import type { FastifyInstance } from 'fastify'
+import { ProxyError } from '../errors.js'
+import { eventId } from '../sse/format.js'
+import type { AppContext } from '../app.js'
+import { lastEventIdOf, resumeOrNoContent } from './converse-stream.js'
+
+const params = {
+  type: 'object',
+  required: ['streamId'],
+  properties: { streamId: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
+} as const
+
+export async function streamRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get<{ Params: { streamId: string }, Querystring: { lastEventId?: string } }>('/v1/streams/:streamId', {
+    schema: {
+      params,
+      querystring: { type: 'object', additionalProperties: false, properties: { lastEventId: { type: 'string', maxLength: 100 } } },
+    },
+  }, async function followStream (request, reply) {
+    // Without a Last-Event-ID: replay from the first event, then live.
+    const from = lastEventIdOf(request) ?? request.query.lastEventId ?? eventId(request.params.streamId, 0)
+    return resumeOrNoContent(ctx, reply, from)
+  })
+
+  app.delete<{ Params: { streamId: string } }>('/v1/streams/:streamId', {
+    schema: { params },
+  }, async function cancelStream (request, reply) {
+    const { streamId } = request.params
+    if (ctx.hub.cancel(streamId)) return reply.code(202).send({ streamId, status: 'cancelling' })
+    if (ctx.hub.get(streamId) !== undefined) return reply.code(200).send({ streamId, status: 'ended' })
+    const info = ctx.remote?.healthy === true ? await ctx.remote.info(streamId).catch(() => undefined) : undefined
+    if (info === undefined) throw new ProxyError('stream_not_found')
+    if (info.status === 'ended' || !info.alive) return reply.code(200).send({ streamId, status: 'ended' })
+    await ctx.remote?.requestCancel(streamId)
+    return reply.code(202).send({ streamId, status: 'cancelling' })
+  })
+}

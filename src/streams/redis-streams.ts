@@ -1,0 +1,212 @@
+// Redis Streams as the shared replay buffer, so a reconnect that a load balancer sends
+// to another instance resumes there. Per stream:
+//   bsp:s:{id}          hash   model, status (running|ended), lastSeq, resumable
+//   bsp:s:{id}:events   stream one entry per relay event, entry id 0-{seq}
+//   bsp:s:{id}:lease    string set by the producer every LEASE_REFRESH_MS; gone = producer died
+//   bsp:s:{id}:readers  string set by remote readers while attached (keeps the grace period open)
+//   bsp:cancel          pub/sub channel: DELETE on any instance reaches the producer
+// Writes are pipelined fire-and-forget in order; a Redis failure mid-stream never
+// disturbs the live stream (it only loses resumability), see StreamMirror.
+import type { Redis } from 'ioredis'
+import type { RelayEvent } from '../events.js'
+import { ProxyError } from '../errors.js'
+import { estimateFromEvents, lostEvents } from './lost.js'
+import type { BufferedEvent, LiveStream } from './live-stream.js'
+import type { StreamMirror } from './mirror.js'
+
+const LEASE_MS = 3000
+const LEASE_REFRESH_MS = 1000
+const READERS_MS = 3000
+/** Safety expiry while running, refreshed with the lease: a crashed producer leaves no garbage. */
+const RUNNING_TTL_MS = 60_000
+/** Past the buffer bound: keep about this many recent entries for readers following live. */
+const LIVE_TAIL_ENTRIES = 1000
+const BLOCK_MS = 1000
+
+const key = (id: string, part?: string): string => part === undefined ? `bsp:s:${id}` : `bsp:s:${id}:${part}`
+export const CANCEL_CHANNEL = 'bsp:cancel'
+
+export interface RemoteInfo {
+  model: string
+  status: 'running' | 'ended'
+  lastSeq: number
+  resumable: boolean
+  /** False when a running stream's producer stopped renewing its lease. */
+  alive: boolean
+}
+
+export interface RedisStreamsOptions {
+  ttlMs: number
+  log: { warn: (obj: object, msg: string) => void }
+}
+
+export class RedisStreams {
+  readonly redis: Redis
+  readonly #opts: RedisStreamsOptions
+
+  constructor (redis: Redis, opts: RedisStreamsOptions) {
+    this.redis = redis
+    this.#opts = opts
+  }
+
+  get healthy (): boolean {
+    return this.redis.status === 'ready'
+  }
+
+  /** Starts mirroring a new stream; undefined when Redis is unreachable (the stream then runs local-only). */
+  async createMirror (live: LiveStream): Promise<StreamMirror | undefined> {
+    const id = live.streamId
+    try {
+      await this.redis.multi()
+        .hset(key(id), { model: live.model, status: 'running', lastSeq: 0, resumable: 1 })
+        .pexpire(key(id), RUNNING_TTL_MS)
+        .set(key(id, 'lease'), '1', 'PX', LEASE_MS)
+        .exec()
+    } catch (err) {
+      this.#opts.log.warn({ err, streamId: id }, 'redis unavailable: stream runs without cross-instance resume')
+      return undefined
+    }
+    return new RedisMirror(this.redis, id, this.#opts)
+  }
+
+  async info (streamId: string): Promise<RemoteInfo | undefined> {
+    const [meta, lease] = await Promise.all([this.redis.hgetall(key(streamId)), this.redis.exists(key(streamId, 'lease'))])
+    if (meta.status === undefined) return undefined
+    return {
+      model: meta.model ?? '',
+      status: meta.status === 'ended' ? 'ended' : 'running',
+      lastSeq: Number(meta.lastSeq ?? 0),
+      resumable: meta.resumable === '1',
+      alive: meta.status === 'ended' || lease === 1,
+    }
+  }
+
+  async requestCancel (streamId: string): Promise<void> {
+    await this.redis.publish(CANCEL_CHANNEL, streamId)
+  }
+
+  /**
+   * Replays the events after `afterSeq`, then follows live until `done`. When the producer
+   * dies (its lease lapses) or events were trimmed away, ends with the truth: `error`
+   * stream_lost, a partial `usage`, `done`. Ends without `done` only when `signal` aborts.
+   */
+  async * read (streamId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
+    // XREAD BLOCK holds its connection. Its commands wait for the connection to be up
+    // (offline queue), bounded by connectTimeout and maxRetriesPerRequest.
+    const conn = this.redis.duplicate({ enableOfflineQueue: true })
+    conn.on('error', () => {}) // failures surface as rejected commands below
+    const onAbort = (): void => conn.disconnect()
+    signal.addEventListener('abort', onAbort, { once: true })
+    const markAttached = (): void => { this.redis.set(key(streamId, 'readers'), '1', 'PX', READERS_MS).catch(() => {}) }
+    markAttached()
+    const attached = setInterval(markAttached, READERS_MS / 3)
+    let last = afterSeq
+    try {
+      while (!signal.aborted) {
+        let reply: Array<[string, Array<[string, string[]]>]> | null
+        try {
+          reply = await conn.xread('COUNT', 256, 'BLOCK', BLOCK_MS, 'STREAMS', key(streamId, 'events'), `0-${last}`) as typeof reply
+        } catch {
+          if (signal.aborted) return
+          // Redis went away under a reader of another instance's stream: say so, never hang.
+          yield * this.#lost(streamId, last)
+          return
+        }
+        const entries = reply?.[0]?.[1] ?? []
+        if (entries.length === 0) {
+          const info = await this.info(streamId).catch(() => undefined)
+          if (info === undefined || !info.alive || (info.status === 'ended' && info.lastSeq <= last)) {
+            yield * this.#lost(streamId, last)
+            return
+          }
+          continue
+        }
+        for (const [, fields] of entries) {
+          const seq = Number(fields[1])
+          if (seq !== last + 1) { // trimmed past the bound: the reader fell behind
+            yield * this.#lost(streamId, last)
+            return
+          }
+          const event = JSON.parse(fields[3] as string) as RelayEvent
+          yield { seq, event, bytes: (fields[3] as string).length }
+          last = seq
+          if (event.type === 'done') return
+        }
+      }
+    } finally {
+      clearInterval(attached)
+      signal.removeEventListener('abort', onAbort)
+      conn.disconnect()
+    }
+  }
+
+  async * #lost (streamId: string, last: number): AsyncGenerator<BufferedEvent, void, undefined> {
+    let seen: RelayEvent[] = []
+    try {
+      const all = await this.redis.xrange(key(streamId, 'events'), '-', '+')
+      seen = all.map(([, fields]) => JSON.parse(fields[3] as string) as RelayEvent)
+    } catch {}
+    const error = new ProxyError('stream_lost')
+    let seq = last
+    for (const event of lostEvents(error, estimateFromEvents(seen))) {
+      seq += 1
+      yield { seq, event, bytes: 0 }
+    }
+  }
+}
+
+class RedisMirror implements StreamMirror {
+  readonly #redis: Redis
+  readonly #id: string
+  readonly #opts: RedisStreamsOptions
+  readonly #lease: NodeJS.Timeout
+  #broken = false
+
+  constructor (redis: Redis, id: string, opts: RedisStreamsOptions) {
+    this.#redis = redis
+    this.#id = id
+    this.#opts = opts
+    this.#lease = setInterval(() => {
+      this.#run(this.#redis.multi()
+        .set(key(id, 'lease'), '1', 'PX', LEASE_MS)
+        .pexpire(key(id), RUNNING_TTL_MS)
+        .pexpire(key(id, 'events'), RUNNING_TTL_MS))
+    }, LEASE_REFRESH_MS)
+    this.#lease.unref()
+  }
+
+  append (entry: BufferedEvent, resumable: boolean): void {
+    const payload = JSON.stringify(entry.event)
+    const tx = this.#redis.multi()
+    if (resumable) tx.xadd(key(this.#id, 'events'), `0-${entry.seq}`, 'seq', String(entry.seq), 'e', payload)
+    else tx.xadd(key(this.#id, 'events'), 'MAXLEN', '~', String(LIVE_TAIL_ENTRIES), `0-${entry.seq}`, 'seq', String(entry.seq), 'e', payload)
+    tx.hset(key(this.#id), { lastSeq: entry.seq, resumable: resumable ? 1 : 0 })
+    if (entry.seq === 1) tx.pexpire(key(this.#id, 'events'), RUNNING_TTL_MS)
+    this.#run(tx)
+  }
+
+  finish (live: LiveStream): void {
+    clearInterval(this.#lease)
+    const ttl = this.#opts.ttlMs
+    this.#run(this.#redis.multi()
+      .hset(key(this.#id), { status: 'ended', lastSeq: live.lastSeq, resumable: live.resumable ? 1 : 0 })
+      .pexpire(key(this.#id), ttl)
+      .pexpire(key(this.#id, 'events'), ttl)
+      .del(key(this.#id, 'lease')))
+  }
+
+  async hasRemoteReaders (): Promise<boolean> {
+    try {
+      return await this.#redis.exists(key(this.#id, 'readers')) === 1
+    } catch {
+      return false
+    }
+  }
+
+  #run (tx: ReturnType<Redis['multi']>): void {
+    tx.exec().catch((err: unknown) => {
+      if (!this.#broken) this.#opts.log.warn({ err, streamId: this.#id }, 'redis write failed: this stream can no longer be resumed on other instances')
+      this.#broken = true
+    })
+  }
+}

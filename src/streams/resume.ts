@@ -1,0 +1,32 @@
+// Finding a stream again: on this instance (its LiveStream), else through Redis. Returns
+// undefined when there is nothing to send (unknown, expired, fully delivered, or no
+// longer resumable), which the routes answer with 204: that is what stops EventSource.
+import type { BufferedEvent } from './live-stream.js'
+import type { StreamHub } from './hub.js'
+import type { RedisStreams } from './redis-streams.js'
+import { parseEventId } from '../sse/format.js'
+
+export interface ResumePoint { streamId: string, afterSeq: number }
+
+/** Last-Event-ID (what EventSource sends) or ?lastEventId= (for fetch clients). */
+export function resumePoint (lastEventId: string | undefined): ResumePoint | 'invalid' | undefined {
+  if (lastEventId === undefined || lastEventId === '') return undefined
+  const parsed = parseEventId(lastEventId)
+  return parsed === undefined ? 'invalid' : { streamId: parsed.streamId, afterSeq: parsed.seq }
+}
+
+export async function openReader (
+  hub: StreamHub, remote: RedisStreams | undefined, point: ResumePoint, signal: AbortSignal
+): Promise<{ model: string, events: AsyncIterable<BufferedEvent> } | undefined> {
+  const local = hub.get(point.streamId)
+  if (local !== undefined) {
+    if (local.ended && point.afterSeq >= local.lastSeq) return undefined
+    if (!local.canReplayFrom(point.afterSeq)) return undefined
+    return { model: local.model, events: local.read(point.afterSeq, signal) }
+  }
+  if (remote === undefined || !remote.healthy) return undefined
+  const info = await remote.info(point.streamId).catch(() => undefined)
+  if (info === undefined || !info.alive || !info.resumable) return undefined
+  if (info.status === 'ended' && point.afterSeq >= info.lastSeq) return undefined
+  return { model: info.model, events: remote.read(point.streamId, point.afterSeq, signal) }
+}

@@ -1,0 +1,130 @@
+// Scale-out on Redis with real redis-server processes and two proxy instances sharing one
+// emulated Bedrock: resume on another instance, cancel across instances, a producer that
+// dies, and Redis going away mid-run.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { test } from 'node:test'
+import { textScenario } from '../src/emulator/index.js'
+import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
+import { freePort, redisTestOptions, startRedis } from './redis-helper.js'
+import { countText, readThenDrop } from './sse-client.js'
+
+const opts = redisTestOptions()
+const ANSWER = 'Shared 👩‍👩‍👧 buffer\r\nlone\rCR \u2028 NUL\u0000 end. '.repeat(8)
+
+test('start on A, resume on B: identical text, one upstream call', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 10 }))
+  const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(4))
+  const rest = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
+  assert.equal(joinText(first.events) + joinText(rest.events), ANSWER)
+  assert.equal(rest.events.at(-1)?.event, 'done')
+  assert.equal(emulator.requests.length, 1)
+  assert.equal(await emulator.waitForOutcome(1), 'completed', 'the reader on B kept A from cancelling')
+  // After full delivery, B answers 204 like A would.
+  const after = await fetch(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': rest.events.at(-1)?.id ?? '' } })
+  assert.equal(after.status, 204)
+  // A finished stream replays from the start on B (a reloaded page on another instance).
+  const streamId = (first.events[0]?.data as { streamId: string }).streamId
+  const replay = await fetchSse(`${b.url}/v1/streams/${streamId}`)
+  assert.equal(joinText(replay.events), ANSWER)
+})
+
+test('cancel from B stops the upstream call running on A', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  emulator.enqueue(textScenario('long '.repeat(500), { frameDelayMs: 20 }))
+  // The client leaves (the grace period keeps A's upstream running), then cancels from B.
+  const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(1))
+  const streamId = (first.events[0]?.data as { streamId: string }).streamId
+  const del = await fetch(`${b.url}/v1/streams/${streamId}`, { method: 'DELETE' })
+  assert.equal(del.status, 202)
+  assert.equal(await emulator.waitForOutcome(1, 2000), 'aborted')
+  const tail = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
+  assert.deepEqual(eventNames(tail.events).slice(-3), ['error', 'usage', 'done'])
+  assert.equal((tail.events.at(-3)?.data as { code: string }).code, 'cancelled')
+})
+
+test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
+  // A is a real separate process, so it can really die.
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('../', import.meta.url),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  t.after(() => { child.kill('SIGKILL') })
+  await waitForHttp(`http://127.0.0.1:${port}/readyz`)
+  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+
+  const first = await readThenDrop(`http://127.0.0.1:${port}/v1/converse-stream?prompt=hi`, countText(2))
+  const streamId = (first.events[0]?.data as { streamId: string }).streamId
+  const following = fetchSse(`${b.url}/v1/streams/${streamId}`)
+  await new Promise(resolve => setTimeout(resolve, 300))
+  child.kill('SIGKILL')
+  const killedAt = Date.now()
+  const res = await following
+  const tookMs = Date.now() - killedAt
+  assert.deepEqual(eventNames(res.events).slice(-3), ['error', 'usage', 'done'])
+  assert.equal((res.events.at(-3)?.data as { code: string }).code, 'stream_lost')
+  assert.equal((res.events.at(-2)?.data as { partial: boolean }).partial, true)
+  assert.ok(tookMs < 10_000, `stream_lost within a bounded time (took ${tookMs} ms)`)
+})
+
+test('Redis stopped mid-run: live streaming continues, nothing crashes, readiness shows it; resume returns with Redis', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 15 }))
+  const live = fetchSse(`${a.url}/v1/converse-stream?prompt=hi`)
+  await emulator.waitForRequests(1)
+  await redis.stop()
+  const res = await live
+  assert.equal(joinText(res.events), ANSWER, 'the live stream did not notice')
+  assert.equal(res.events.at(-1)?.event, 'done')
+
+  const ready = await (await fetch(`${a.url}/readyz`)).json() as Record<string, unknown>
+  assert.equal(ready.redis, 'down')
+  assert.equal(ready.status, 'degraded')
+  // New streams keep working without Redis.
+  emulator.enqueue(textScenario('still here'))
+  const during = await fetchSse(`${a.url}/v1/converse-stream?prompt=hi`)
+  assert.equal(joinText(during.events), 'still here')
+
+  await redis.start()
+  await waitFor(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'up')
+  emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 10 }))
+  const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(3))
+  const rest = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
+  assert.equal(joinText(first.events) + joinText(rest.events), ANSWER, 'cross-instance resume works again for new streams')
+})
+
+async function waitForHttp (url: string): Promise<void> {
+  await waitFor(async () => (await fetch(url).catch(() => undefined))?.ok === true, 20_000)
+}
+
+async function waitFor (cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
