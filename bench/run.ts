@@ -18,8 +18,8 @@ const STREAMS = 20
 const HELD_STREAMS = 200
 const HELD_TEXT_CHARS = 20_000
 
-async function withProxy<T> (emulator: Emulator, redisUrl: string | undefined, fn: (url: string) => Promise<T>): Promise<T> {
-  const config = loadConfig({ AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent', BEDROCK_MODEL_ID: 'bench.model-v1:0', RESUME_GRACE_MS: '0', ...(redisUrl !== undefined ? { REDIS_URL: redisUrl } : {}) })
+async function withProxy<T> (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
+  const config = loadConfig({ AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent', BEDROCK_MODEL_ID: 'bench.model-v1:0', RESUME_GRACE_MS: '0', RATE_LIMIT_MAX: '0', MAX_STREAMS_PER_KEY: '10000', MAX_OPEN_STREAMS: '10000', TOKEN_BUDGET_PER_KEY: '0', ...extraEnv, ...(redisUrl !== undefined ? { REDIS_URL: redisUrl } : {}) })
   const bedrock = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emulator.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
   const logger = createLogger('silent')
   const redis = redisUrl !== undefined ? createRedis(redisUrl, logger) : undefined
@@ -52,8 +52,8 @@ async function readStream (url: string): Promise<{ firstTextMs: number, totalMs:
   })
 }
 
-async function throughput (emulator: Emulator, redisUrl: string | undefined): Promise<{ usPerEvent: number, firstTextMs: number, cpuUsPerEvent: number }> {
-  return await withProxy(emulator, redisUrl, async (url) => {
+async function throughput (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>): Promise<{ usPerEvent: number, firstTextMs: number, cpuUsPerEvent: number }> {
+  return await withProxy(emulator, redisUrl, extraEnv, async (url) => {
     emulator.enqueue(textScenario('w'.repeat(EVENTS_PER_STREAM * 8), { chunkChars: 8, frameDelayMs: 0 }))
     await readStream(url) // warm-up
     let totalMs = 0
@@ -72,8 +72,8 @@ async function throughput (emulator: Emulator, redisUrl: string | undefined): Pr
 }
 
 /** Holds many streams open after HELD_TEXT_CHARS of text each; measures heap per held stream. */
-async function memoryPerStream (emulator: Emulator, redisUrl: string | undefined): Promise<{ heapKiBPerStream: number }> {
-  return await withProxy(emulator, redisUrl, async (url) => {
+async function memoryPerStream (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>): Promise<{ heapKiBPerStream: number }> {
+  return await withProxy(emulator, redisUrl, extraEnv, async (url) => {
     global.gc?.()
     const before = process.memoryUsage().heapUsed
     const held: http.ClientRequest[] = []
@@ -113,10 +113,18 @@ async function startRedisServer (): Promise<{ url: string, child: ChildProcess }
 const emulator = await startEmulator({ frameDelayMs: 0 })
 const redis = await startRedisServer()
 const rows: string[] = []
-for (const [name, url] of [['memory', undefined], ['redis', redis?.url]] as const) {
-  if (name === 'redis' && url === undefined) { rows.push('| redis | skipped: redis-server not found | | | |'); continue }
-  const t = await throughput(emulator, url)
-  const m = await memoryPerStream(emulator, url)
+// The first row keeps no replay buffer (events dropped once read): the baseline the
+// other rows add their buffer cost to.
+const CASES: Array<[string, string | undefined, Record<string, string>]> = [
+  ['no buffer (STREAM_BUFFER_MAX_BYTES=0)', undefined, { STREAM_BUFFER_MAX_BYTES: '0' }],
+  ['memory buffer', undefined, {}],
+  ['Redis buffer', redis?.url, {}],
+]
+await throughput(emulator, undefined, {}) // JIT warm-up for every case alike; discarded
+for (const [name, url, env] of CASES) {
+  if (name.startsWith('Redis') && url === undefined) { rows.push(`| ${name} | skipped: redis-server not found | | | |`); continue }
+  const t = await throughput(emulator, url, env)
+  const m = await memoryPerStream(emulator, url, env)
   rows.push(`| ${name} | ${t.usPerEvent.toFixed(1)} | ${t.cpuUsPerEvent.toFixed(1)} | ${t.firstTextMs.toFixed(1)} | ${m.heapKiBPerStream.toFixed(1)} |`)
 }
 redis?.child.kill('SIGKILL')

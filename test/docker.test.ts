@@ -210,8 +210,12 @@ interface ComposeService {
   ports?: Array<string | number | { target: number }>
   healthcheck?: { test?: string | string[] }
   stop_grace_period?: string
+  deploy?: { replicas?: number }
+  depends_on?: Record<string, unknown> | string[]
+  image?: string
 }
-const PROXY = (parseYaml(read('docker-compose.yml')) as { services: Record<string, ComposeService> }).services.proxy
+const SERVICES = (parseYaml(read('docker-compose.yml')) as { services: Record<string, ComposeService> }).services
+const PROXY = SERVICES.proxy
 
 function composeEnvironment (service: ComposeService): Record<string, string> {
   const env = service.environment ?? {}
@@ -243,6 +247,21 @@ test('compose sets only variables the code or the AWS SDK reads, and HOST beyond
   // .env.example sets HOST=127.0.0.1 and `environment` wins over env_file: without this
   // override a copied .env would make the published port unreachable.
   assert.equal(env.HOST, '0.0.0.0')
+})
+
+test('compose runs two proxy replicas sharing its redis service (scale-out, issue 3)', () => {
+  assert.ok(SERVICES.redis !== undefined, 'service redis')
+  assert.match(SERVICES.redis?.image ?? '', /^redis:/)
+  assert.ok((PROXY?.deploy?.replicas ?? 1) >= 2, 'at least two replicas')
+  const url = new URL(composeEnvironment(PROXY as ComposeService).REDIS_URL ?? '')
+  assert.equal(url.protocol, 'redis:')
+  assert.equal(url.hostname, 'redis', 'REDIS_URL points at the compose redis service')
+  const dependsOn = Array.isArray(PROXY?.depends_on) ? PROXY.depends_on : Object.keys(PROXY?.depends_on ?? {})
+  assert.ok(dependsOn.includes('redis'))
+  // Each replica needs its own host port: a range at least as wide as the replicas.
+  const published = String(PROXY?.ports?.[0] ?? '').split(':')[0] ?? ''
+  const [from, to] = published.split('-').map(Number)
+  assert.ok(to !== undefined && from !== undefined && to - from + 1 >= (PROXY?.deploy?.replicas ?? 1), `port range ${published}`)
 })
 
 test('compose waits longer than SHUTDOWN_TIMEOUT_MS before it kills the container', () => {

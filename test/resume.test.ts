@@ -116,6 +116,15 @@ test('past STREAM_BUFFER_MAX_BYTES the stream goes on live, says resumable: fals
   assert.equal(again.status, 204)
 })
 
+test('with no replay buffer at all (STREAM_BUFFER_MAX_BYTES=0) the live reader still gets every event', async (t) => {
+  const h = await build(t, { env: { STREAM_BUFFER_MAX_BYTES: '0' } })
+  h.emulator.enqueue(textScenario(ANSWER, { chunkChars: 3 }))
+  const res = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)
+  assert.equal(res.events[0]?.event, 'start')
+  assert.equal(joinText(res.events), ANSWER)
+  assert.deepEqual(res.events.at(-1)?.data, { resumable: false })
+})
+
 test('after STREAM_TTL_MS the stream is forgotten: 204', async (t) => {
   const h = await build(t, { env: { STREAM_TTL_MS: '100' } })
   h.emulator.enqueue(textScenario('short'))

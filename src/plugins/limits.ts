@@ -43,7 +43,11 @@ export async function registerLimits (app: FastifyInstance, { ctx, security, sto
       throw new ProxyError('model_not_allowed', { message: `Model "${model.slice(0, 200)}" is not allowed for this key.` })
     }
     // Counted before the first await, so concurrent requests cannot all pass the check.
-    if (openCalls >= security.maxOpenStreams) throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
+    // Bedrock calls whose client left keep running through the resume grace period: they
+    // count too, or connect-and-drop loops could pile up orphaned calls past the cap.
+    if (openCalls >= security.maxOpenStreams || ctx.hub.running >= security.maxOpenStreams) {
+      throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
+    }
     openCalls += 1
     const slotKey = `slots:${principal.id}`
     const slotId = randomBytes(9).toString('base64url')

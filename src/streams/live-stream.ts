@@ -68,16 +68,27 @@ export class LiveStream {
   }
 
   /**
-   * Yields the events after `afterSeq`, then follows live until `done`. The caller must
-   * have checked canReplayFrom; a reader that falls behind a trimmed buffer ends early.
+   * Attaches a reader at once (so the buffer keeps what it has not read, and the grace
+   * clock knows someone is there) and returns the events after `afterSeq`, then follows
+   * live until `done`. The caller must have checked canReplayFrom; a reader that falls
+   * behind a trimmed buffer ends early. The reader detaches when it ends or `signal`
+   * aborts, even if it was never iterated.
    */
-  async * read (afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
+  read (afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
     const key = Symbol('reader')
-    let next = afterSeq + 1
     this.#readers.set(key, afterSeq)
     this.#onReadersChange?.(this.#readers.size)
-    const onAbort = (): void => this.#notify()
-    signal.addEventListener('abort', onAbort, { once: true })
+    const detach = (): void => {
+      if (!this.#readers.delete(key)) return
+      this.#notify()
+      this.#onReadersChange?.(this.#readers.size)
+    }
+    signal.addEventListener('abort', detach, { once: true })
+    return this.#follow(key, afterSeq, signal, detach)
+  }
+
+  async * #follow (key: symbol, afterSeq: number, signal: AbortSignal, detach: () => void): AsyncGenerator<BufferedEvent, void, undefined> {
+    let next = afterSeq + 1
     try {
       while (!signal.aborted) {
         if (next < this.#firstSeq) return // trimmed away under us: cannot continue faithfully
@@ -88,16 +99,14 @@ export class LiveStream {
           continue
         }
         yield entry
-        this.#readers.set(key, entry.seq)
+        if (this.#readers.has(key)) this.#readers.set(key, entry.seq) // not once detached
         this.#notify() // the producer may be waiting for room
         next = entry.seq + 1
         if (entry.event.type === 'done') return
       }
     } finally {
-      signal.removeEventListener('abort', onAbort)
-      this.#readers.delete(key)
-      this.#notify()
-      this.#onReadersChange?.(this.#readers.size)
+      signal.removeEventListener('abort', detach)
+      detach()
     }
   }
 
