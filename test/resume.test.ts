@@ -63,6 +63,8 @@ test('GET /v1/streams/{id} follows a running stream from its first event (a seco
   assert.equal(joinText(tab.events), ANSWER)
   assert.equal(tab.events.at(-1)?.event, 'done')
   assert.equal((await fetch(`${h.url}/v1/streams/${'0'.repeat(24)}`)).status, 204)
+  const other = await fetch(`${h.url}/v1/streams/${'0'.repeat(24)}`, { headers: { 'last-event-id': first.lastId } })
+  assert.equal(other.status, 400, "another stream's id is refused")
   assert.equal(h.emulator.requests.length, 1)
 })
 

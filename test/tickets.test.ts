@@ -3,6 +3,7 @@
 // Bedrock is not called.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { TicketSigner } from '../src/security/tickets.js'
 import { build, fetchSse } from './helper.js'
 import { bearer, errorOf, KEY_A, mintTicket, TICKET_SECRET } from './security-helper.js'
 
@@ -127,4 +128,18 @@ test('anonymous mode: tickets work too, so a browser client can use one code pat
   const { ticket } = await res.json() as { ticket: string }
   h.secrets.add(ticket)
   assert.equal((await fetchSse(`${h.url}/v1/converse-stream?prompt=hi&ticket=${encodeURIComponent(ticket)}`)).status, 200)
+})
+
+test('a ticket has exactly one spelling: another base64url spelling of the same signature is refused', () => {
+  const signer = new TicketSigner(TICKET_SECRET)
+  const { ticket } = signer.issue('key:test', 60_000, undefined)
+  assert.equal(typeof signer.verify(ticket), 'object')
+  // 32 signature bytes = 43 base64url characters: the last one carries 2 spare bits.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const last = ticket.at(-1) as string
+  const sibling = alphabet[alphabet.indexOf(last) ^ 1] as string
+  const respelled = ticket.slice(0, -1) + sibling
+  const [, signature] = respelled.split('.')
+  assert.deepEqual(Buffer.from(signature ?? '', 'base64url'), Buffer.from(ticket.split('.')[1] ?? '', 'base64url'), 'same bytes')
+  assert.equal(signer.verify(respelled), 'bad_signature')
 })

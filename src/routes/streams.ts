@@ -2,7 +2,7 @@
 // cancel it (the Stop button), from any instance when Redis is configured.
 import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
-import { eventId } from '../sse/format.js'
+import { eventId, parseEventId } from '../sse/format.js'
 import type { AppContext } from '../app.js'
 import { lastEventIdOf, resumeOrNoContent } from './converse-stream.js'
 
@@ -21,6 +21,9 @@ export async function streamRoutes (app: FastifyInstance, ctx: AppContext): Prom
   }, async function followStream (request, reply) {
     // Without a Last-Event-ID: replay from the first event, then live.
     const from = lastEventIdOf(request) ?? request.query.lastEventId ?? eventId(request.params.streamId, 0)
+    if (parseEventId(from)?.streamId !== request.params.streamId) {
+      throw new ProxyError('bad_request', { message: 'Last-Event-ID belongs to another stream.' })
+    }
     return resumeOrNoContent(ctx, reply, from)
   })
 

@@ -43,8 +43,11 @@ export class TicketSigner {
     if (ticket.length > MAX_TICKET_CHARS) return 'malformed'
     const [payload, signature, extra] = ticket.split('.')
     if (payload === undefined || signature === undefined || extra !== undefined || !B64URL.test(payload) || !B64URL.test(signature)) return 'malformed'
-    const given = Buffer.from(signature, 'base64url')
-    const expected = this.#sign(payload)
+    // Compare the text, not the decoded bytes: base64url ignores the spare low bits of its
+    // last character, so several strings decode to one signature, and a ticket must have
+    // exactly one spelling (found by test/fuzz.test.ts).
+    const given = Buffer.from(signature, 'utf8')
+    const expected = Buffer.from(this.#sign(payload).toString('base64url'), 'utf8')
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad_signature'
     let claims: unknown
     try {
