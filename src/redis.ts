@@ -3,6 +3,8 @@
 // reconnecting in the background, and resume works again for new streams once it is back.
 import { Redis } from 'ioredis'
 
+export const REDIS_COMMAND_TIMEOUT_MS = 2000
+
 export interface RedisLogger {
   warn: (obj: object, msg: string) => void
   info: (obj: object, msg: string) => void
@@ -13,6 +15,8 @@ export function createRedis (url: string, log: RedisLogger): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // A Redis that accepts the connection but stops answering must not stall a request.
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   })
   let up = false

@@ -23,7 +23,7 @@ export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContex
   }, async function streamFromQuery (request, reply) {
     const { lastEventId, ...body } = request.query
     const resumeFrom = lastEventIdOf(request) ?? lastEventId
-    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, reply, resumeFrom)
+    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, request, reply, resumeFrom)
     return startStream(ctx, request, reply, body)
   })
 
@@ -31,9 +31,15 @@ export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContex
     schema: { body: converseBodySchema },
   }, async function streamFromBody (request, reply) {
     const resumeFrom = lastEventIdOf(request)
-    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, reply, resumeFrom)
+    if (resumeFrom !== undefined) return resumeOrNoContent(ctx, request, reply, resumeFrom)
     return startStream(ctx, request, reply, request.body)
   })
+}
+
+/** Authenticated principals own their streams; anonymous streams (loopback, no keys) are open. */
+export function ownerOf (request: FastifyRequest): string | undefined {
+  const principal = request.principal
+  return principal === null || principal === undefined || principal.via === 'anonymous' ? undefined : principal.id
 }
 
 export function lastEventIdOf (request: FastifyRequest): string | undefined {
@@ -47,13 +53,13 @@ export function lastEventIdOf (request: FastifyRequest): string | undefined {
  * (fully delivered, unknown, expired) answer 204, which makes EventSource stop for good.
  * Never re-run the prompt: that would bill a second generation.
  */
-export async function resumeOrNoContent (ctx: AppContext, reply: FastifyReply, lastEventId: string): Promise<FastifyReply> {
+export async function resumeOrNoContent (ctx: AppContext, request: FastifyRequest, reply: FastifyReply, lastEventId: string): Promise<FastifyReply> {
   const point = resumePoint(lastEventId)
   if (point === 'invalid') throw new ProxyError('bad_request', { message: 'Last-Event-ID is not an id this server issued.' })
   if (point === undefined) return reply.code(204).send()
   const local = ctx.hub.get(point.streamId) !== undefined
   const handle = sseReply(ctx, reply, point.streamId, !local)
-  const reader = await openReader(ctx.hub, ctx.remote, point, handle.signal)
+  const reader = await openReader(ctx.hub, ctx.remote, point, handle.signal, ownerOf(request))
   if (reader === undefined) return reply.code(204).send()
   return handle.send(reader.events)
 }
@@ -63,7 +69,7 @@ async function startStream (ctx: AppContext, request: FastifyRequest, reply: Fas
   const input = toConverseInput(body, config) // throws 4xx before anything is streamed
   const streamId = newStreamId()
   const log = request.log.child({ streamId })
-  const live = new LiveStream(streamId, input.modelId, config.streamBufferMaxBytes)
+  const live = new LiveStream(streamId, input.modelId, config.streamBufferMaxBytes, ownerOf(request))
   const mirror = ctx.remote?.healthy === true ? await ctx.remote.createMirror(live) : undefined
 
   // One controller per upstream call: aborted by the hub (grace period over, DELETE,

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { eventId, parseEventId } from '../sse/format.js'
 import type { AppContext } from '../app.js'
-import { lastEventIdOf, resumeOrNoContent } from './converse-stream.js'
+import { mayAccess } from '../streams/resume.js'
+import { lastEventIdOf, ownerOf, resumeOrNoContent } from './converse-stream.js'
 
 const params = {
   type: 'object',
@@ -24,17 +25,21 @@ export async function streamRoutes (app: FastifyInstance, ctx: AppContext): Prom
     if (parseEventId(from)?.streamId !== request.params.streamId) {
       throw new ProxyError('bad_request', { message: 'Last-Event-ID belongs to another stream.' })
     }
-    return resumeOrNoContent(ctx, reply, from)
+    return resumeOrNoContent(ctx, request, reply, from)
   })
 
   app.delete<{ Params: { streamId: string } }>('/v1/streams/:streamId', {
     schema: { params },
   }, async function cancelStream (request, reply) {
     const { streamId } = request.params
-    if (ctx.hub.cancel(streamId)) return reply.code(202).send({ streamId, status: 'cancelling' })
-    if (ctx.hub.get(streamId) !== undefined) return reply.code(200).send({ streamId, status: 'ended' })
-    const info = ctx.remote?.healthy === true ? await ctx.remote.info(streamId).catch(() => undefined) : undefined
-    if (info === undefined) throw new ProxyError('stream_not_found')
+    const requester = ownerOf(request)
+    const local = ctx.hub.get(streamId)
+    if (local !== undefined && mayAccess(local.owner, requester)) {
+      if (ctx.hub.cancel(streamId)) return reply.code(202).send({ streamId, status: 'cancelling' })
+      return reply.code(200).send({ streamId, status: 'ended' })
+    }
+    const info = local === undefined && ctx.remote?.healthy === true ? await ctx.remote.info(streamId).catch(() => undefined) : undefined
+    if (info === undefined || !mayAccess(info.owner, requester)) throw new ProxyError('stream_not_found')
     if (info.status === 'ended' || !info.alive) return reply.code(200).send({ streamId, status: 'ended' })
     await ctx.remote?.requestCancel(streamId)
     return reply.code(202).send({ streamId, status: 'cancelling' })

@@ -14,6 +14,8 @@ export class LiveStream {
   readonly streamId: string
   readonly model: string
   readonly maxBytes: number
+  /** The authenticated principal that started it; undefined for anonymous streams. */
+  readonly owner: string | undefined
   /** Sequence numbers start at 1; events[0] has seq `firstSeq`. */
   #events: BufferedEvent[] = []
   #firstSeq = 1
@@ -25,10 +27,11 @@ export class LiveStream {
   readonly #readers = new Map<symbol, number>()
   #onReadersChange: ((count: number) => void) | undefined
 
-  constructor (streamId: string, model: string, maxBytes: number) {
+  constructor (streamId: string, model: string, maxBytes: number, owner?: string) {
     this.streamId = streamId
     this.model = model
     this.maxBytes = maxBytes
+    this.owner = owner
   }
 
   get lastSeq (): number { return this.#firstSeq + this.#events.length - 1 }

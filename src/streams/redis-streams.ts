@@ -9,6 +9,7 @@
 // disturbs the live stream (it only loses resumability), see StreamMirror.
 import type { Redis } from 'ioredis'
 import type { RelayEvent } from '../events.js'
+import { REDIS_COMMAND_TIMEOUT_MS } from '../redis.js'
 import { ProxyError } from '../errors.js'
 import { estimateFromEvents, lostEvents } from './lost.js'
 import type { BufferedEvent, LiveStream } from './live-stream.js'
@@ -33,6 +34,7 @@ export interface RemoteInfo {
   resumable: boolean
   /** False when a running stream's producer stopped renewing its lease. */
   alive: boolean
+  owner: string | undefined
 }
 
 export interface RedisStreamsOptions {
@@ -58,7 +60,7 @@ export class RedisStreams {
     const id = live.streamId
     try {
       await this.redis.multi()
-        .hset(key(id), { model: live.model, status: 'running', lastSeq: 0, resumable: 1 })
+        .hset(key(id), { model: live.model, status: 'running', lastSeq: 0, resumable: 1, owner: live.owner ?? '' })
         .pexpire(key(id), RUNNING_TTL_MS)
         .set(key(id, 'lease'), '1', 'PX', LEASE_MS)
         .exec()
@@ -78,6 +80,7 @@ export class RedisStreams {
       lastSeq: Number(meta.lastSeq ?? 0),
       resumable: meta.resumable === '1',
       alive: meta.status === 'ended' || lease === 1,
+      owner: meta.owner === undefined || meta.owner === '' ? undefined : meta.owner,
     }
   }
 
@@ -93,7 +96,7 @@ export class RedisStreams {
   async * read (streamId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
     // XREAD BLOCK holds its connection. Its commands wait for the connection to be up
     // (offline queue), bounded by connectTimeout and maxRetriesPerRequest.
-    const conn = this.redis.duplicate({ enableOfflineQueue: true })
+    const conn = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: BLOCK_MS + REDIS_COMMAND_TIMEOUT_MS })
     conn.on('error', () => {}) // failures surface as rejected commands below
     const onAbort = (): void => conn.disconnect()
     signal.addEventListener('abort', onAbort, { once: true })

@@ -15,18 +15,27 @@ export function resumePoint (lastEventId: string | undefined): ResumePoint | 'in
   return parsed === undefined ? 'invalid' : { streamId: parsed.streamId, afterSeq: parsed.seq }
 }
 
+/**
+ * A stream started by an authenticated principal is that principal's alone: anyone else
+ * is answered as if it did not exist (the id is not confirmed to them).
+ */
+export function mayAccess (owner: string | undefined, requester: string | undefined): boolean {
+  return owner === undefined || owner === requester
+}
+
 export async function openReader (
-  hub: StreamHub, remote: RedisStreams | undefined, point: ResumePoint, signal: AbortSignal
+  hub: StreamHub, remote: RedisStreams | undefined, point: ResumePoint, signal: AbortSignal, requester: string | undefined
 ): Promise<{ model: string, events: AsyncIterable<BufferedEvent> } | undefined> {
   const local = hub.get(point.streamId)
   if (local !== undefined) {
+    if (!mayAccess(local.owner, requester)) return undefined
     if (local.ended && point.afterSeq >= local.lastSeq) return undefined
     if (!local.canReplayFrom(point.afterSeq)) return undefined
     return { model: local.model, events: local.read(point.afterSeq, signal) }
   }
   if (remote === undefined || !remote.healthy) return undefined
   const info = await remote.info(point.streamId).catch(() => undefined)
-  if (info === undefined || !info.alive || !info.resumable) return undefined
+  if (info === undefined || !info.alive || !info.resumable || !mayAccess(info.owner, requester)) return undefined
   if (info.status === 'ended' && point.afterSeq >= info.lastSeq) return undefined
   return { model: info.model, events: remote.read(point.streamId, point.afterSeq, signal) }
 }
