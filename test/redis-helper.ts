@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { TestContext } from 'node:test'
+import { Redis } from 'ioredis'
 
 export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server'
 
@@ -35,6 +36,8 @@ export interface RedisProcess {
   port: number
   stop: () => Promise<void>
   start: () => Promise<void>
+  /** A client for the test itself (inspecting keys); closed after the test. */
+  client: () => Redis
 }
 
 export async function startRedis (t: TestContext): Promise<RedisProcess> {
@@ -57,12 +60,21 @@ export async function startRedis (t: TestContext): Promise<RedisProcess> {
   }
   const stop = async (): Promise<void> => {
     const c = child
-    if (c === undefined || c.exitCode !== null) return
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return // already gone: 'exit' will not fire again
     const exited = new Promise(resolve => c.once('exit', resolve))
     c.kill('SIGKILL')
     await exited
   }
   await start()
   t.after(stop)
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start }
+  const url = `redis://127.0.0.1:${port}`
+  const clients: Redis[] = []
+  t.after(() => { for (const c of clients) c.disconnect() })
+  const client = (): Redis => {
+    const c = new Redis(url)
+    c.on('error', () => {})
+    clients.push(c)
+    return c
+  }
+  return { url, port, stop, start, client }
 }

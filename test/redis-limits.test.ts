@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { build, fetchSse, startTestEmulator } from './helper.js'
-import { redisTestOptions } from './redis-helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, mintTicket, startRedis, TICKET_SECRET } from './security-helper.js'
+import { redisTestOptions, startRedis } from './redis-helper.js'
+import { bearer, errorOf, eventually, holdStream, KEY_A, mintTicket, TICKET_SECRET } from './security-helper.js'
 
 const opts = redisTestOptions()
 
@@ -14,8 +14,8 @@ const ENV = { API_KEYS: KEY_A, TICKET_SECRET }
 async function twoInstances (t: import('node:test').TestContext, env: Record<string, string> = {}) {
   const redis = await startRedis(t)
   const emulator = await startTestEmulator(t)
-  const a = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.path, sharedEmulator: emulator })
-  const b = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.path, sharedEmulator: emulator })
+  const a = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.url, sharedEmulator: emulator })
+  const b = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.url, sharedEmulator: emulator })
   return { redis, emulator, a, b }
 }
 
@@ -68,7 +68,7 @@ test('stream slots are shared: a key at its limit on one instance is refused on 
 
 test('Redis unreachable: limits hold per instance, streaming goes on', opts, async (t) => {
   const redis = await startRedis(t)
-  const h = await build(t, { env: { ...ENV, RATE_LIMIT_MAX: '2' }, redisUrl: redis.path })
+  const h = await build(t, { env: { ...ENV, RATE_LIMIT_MAX: '2' }, redisUrl: redis.url })
   await redis.stop()
   const ok = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })
   assert.equal(ok.status, 200)

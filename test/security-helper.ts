@@ -1,13 +1,7 @@
-// Helpers for the security tests: keys, JWTs, tickets, a real redis-server, and a
-// stream held open on a real socket that a test can cut.
-import { spawn } from 'node:child_process'
+// Helpers for the security tests: keys, JWTs, tickets, and a stream held open on a real
+// socket that a test can cut. (A real redis-server: test/redis-helper.ts.)
 import { createHmac } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import type { TestContext } from 'node:test'
-import { Redis } from 'ioredis'
 
 export const KEY_A = 'key-a-0123456789abcdef0123456789abcdef'
 export const KEY_B = 'key-b-fedcba9876543210fedcba9876543210'
@@ -36,38 +30,6 @@ export async function mintTicket (base: string, key: string, query?: Record<stri
   })
   if (res.status !== 200) throw new Error(`ticket: ${res.status} ${await res.text()}`)
   return await res.json() as { ticket: string, expiresAt: string }
-}
-
-export interface RedisServer { path: string, client: () => Redis, stop: () => Promise<void> }
-
-/** A throwaway redis-server on a unix socket (no TCP port to race for), no persistence. */
-export async function startRedis (t: TestContext): Promise<RedisServer> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bsp-redis-'))
-  const socket = path.join(dir, 'redis.sock')
-  const child = spawn('/usr/bin/redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  }
-  t.after(stop)
-  const probe = new Redis(socket, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probe.on('error', () => {})
-  const deadline = Date.now() + 10_000
-  while (true) {
-    try { await probe.connect(); break } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-  }
-  probe.disconnect()
-  const clients: Redis[] = []
-  t.after(() => { for (const c of clients) c.disconnect() })
-  return {
-    path: socket,
-    client: () => { const c = new Redis(socket); c.on('error', () => {}); clients.push(c); return c },
-    stop,
-  }
 }
 
 export interface HeldStream { response: IncomingMessage, request: ClientRequest, cut: () => void }
