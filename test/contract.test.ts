@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { ERROR_CATALOGUE, ProxyError, type ErrorCode } from '../src/errors.js'
 import { RELAY_EVENT_TYPES } from '../src/events.js'
+import { toSseFrames } from '../src/sse/event-stream.js'
 import { formatComment, formatEvent, parseEventId, eventId } from '../src/sse/format.js'
 import { parseSse } from './helper.js'
 
@@ -68,4 +69,22 @@ test('event ids round-trip to the stream id and sequence', () => {
   assert.deepEqual(parseEventId(eventId('0123456789abcdef01234567', 42)), { streamId: '0123456789abcdef01234567', seq: 42 })
   assert.equal(parseEventId('nonsense'), undefined)
   assert.equal(parseEventId('abc-1\n'), undefined)
+})
+
+test('a reader that throws mid-stream still ends the stream with error internal + done, and is reported', async () => {
+  async function * broken (): AsyncGenerator<{ seq: number, event: { type: 'text', data: { index: number, text: string } } }> {
+    yield { seq: 1, event: { type: 'text', data: { index: 0, text: 'hi' } } }
+    throw new Error('defect')
+  }
+  const defects: unknown[] = []
+  let wire = ''
+  for await (const frame of toSseFrames(broken(), 'abcdefabcdefabcdefabcdef', err => defects.push(err))) wire += frame
+  const { events } = parseSse(wire)
+  assert.deepEqual(events.map(e => [e.id, e.event]), [
+    ['abcdefabcdefabcdefabcdef-1', 'text'],
+    ['abcdefabcdefabcdefabcdef-2', 'error'],
+    ['abcdefabcdefabcdefabcdef-3', 'done'],
+  ])
+  assert.equal((events[1]?.data as { code: string }).code, 'internal')
+  assert.equal(defects.length, 1)
 })

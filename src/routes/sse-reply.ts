@@ -25,6 +25,7 @@ export function sseReply (ctx: AppContext, reply: FastifyReply, streamId: string
   ctx.streams.track(reply.raw, () => { if (endOnShutdown) controller.abort(new Error('shutting down')) })
   return {
     signal: controller.signal,
-    send: (events) => reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, streamId, ctx.config.heartbeatMs)),
+    send: (events) => reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, streamId, ctx.config.heartbeatMs,
+      (err) => reply.log.error({ err, streamId }, 'stream reader failed'))),
   }
 }

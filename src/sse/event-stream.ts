@@ -15,14 +15,17 @@ export const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const
 
-export async function * toSseFrames (events: AsyncIterable<SequencedEvent>, streamId: string): AsyncGenerator<string, void, undefined> {
+export async function * toSseFrames (
+  events: AsyncIterable<SequencedEvent>, streamId: string, onDefect: (err: unknown) => void = () => {}
+): AsyncGenerator<string, void, undefined> {
   let last = 0
   try {
     for await (const { seq, event } of events) {
       last = seq
       yield formatEvent({ id: eventId(streamId, seq), event: event.type, data: event.data })
     }
-  } catch {
+  } catch (err) {
+    onDefect(err)
     // A defect in a reader: the headers are out, so the client still gets the truth in
     // the stream itself rather than a cut connection.
     const failure = new ProxyError('internal')
@@ -31,7 +34,9 @@ export async function * toSseFrames (events: AsyncIterable<SequencedEvent>, stre
   }
 }
 
-export function toEventStream (events: AsyncIterable<SequencedEvent>, streamId: string, heartbeatMs: number): Readable {
-  const frames = withHeartbeat(toSseFrames(events, streamId), heartbeatMs, () => formatComment('ping'))
+export function toEventStream (
+  events: AsyncIterable<SequencedEvent>, streamId: string, heartbeatMs: number, onDefect?: (err: unknown) => void
+): Readable {
+  const frames = withHeartbeat(toSseFrames(events, streamId, onDefect), heartbeatMs, () => formatComment('ping'))
   return Readable.from(frames, { objectMode: false, highWaterMark: 16 * 1024 })
 }
