@@ -4,6 +4,8 @@
 // event. `message` is the public text: it never carries upstream details (ARNs,
 // account ids, SDK messages), which go to the log only.
 
+import type { ErrorData } from './events.js'
+
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, retryable: false, message: 'The request is invalid.' },
   body_too_large: { status: 413, retryable: false, message: 'The request body is larger than the server accepts.' },
@@ -57,6 +59,16 @@ export class ProxyError extends Error {
     this.retryable = ERROR_CATALOGUE[code].retryable
     this.retryAfterMs = options.retryAfterMs
     this.resetAt = options.resetAt
+  }
+
+  /** The data of an `error` event, once a stream has started. */
+  toEventData (): ErrorData {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    }
   }
 
   /** The JSON body of an HTTP error answer. */

@@ -49,5 +49,13 @@ export const RELAY_EVENT_TYPES: readonly RelayEventType[] = [
   'start', 'text', 'reasoning', 'tool_use', 'tool_input', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done',
 ]
 
-/** A relay event with its position in its stream (the `id:` of its SSE frame). */
-export interface SequencedEvent { seq: number, event: RelayEvent }
+/**
+ * A relay event as buffers and frames hold it: its position in its stream (the `id:` of
+ * its SSE frame), its type, and its data serialised once, by JSON.stringify (one line:
+ * CR and LF are escaped), for every frame and copy made of it.
+ */
+export interface SequencedEvent { seq: number, type: RelayEventType, json: string }
+
+export function sequenced (seq: number, event: RelayEvent): SequencedEvent {
+  return { seq, type: event.type, json: JSON.stringify(event.data) }
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { ERROR_CATALOGUE, ProxyError, type ErrorCode } from '../src/errors.js'
-import { RELAY_EVENT_TYPES } from '../src/events.js'
+import { RELAY_EVENT_TYPES, sequenced, type SequencedEvent } from '../src/events.js'
 import { toSseFrames } from '../src/sse/event-stream.js'
 import { formatComment, formatEvent, parseEventId, eventId } from '../src/sse/format.js'
 import { parseSse } from './helper.js'
@@ -72,8 +72,8 @@ test('event ids round-trip to the stream id and sequence', () => {
 })
 
 test('a reader that throws mid-stream still ends the stream with error internal + done, and is reported', async () => {
-  async function * broken (): AsyncGenerator<{ seq: number, event: { type: 'text', data: { index: number, text: string } } }> {
-    yield { seq: 1, event: { type: 'text', data: { index: 0, text: 'hi' } } }
+  async function * broken (): AsyncGenerator<SequencedEvent> {
+    yield sequenced(1, { type: 'text', data: { index: 0, text: 'hi' } })
     throw new Error('defect')
   }
   const defects: unknown[] = []

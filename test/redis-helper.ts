@@ -5,6 +5,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { TestContext } from 'node:test'
 import { Redis } from 'ioredis'
+import type { Env } from '../src/config.js'
+import type { Emulator } from '../src/emulator/index.js'
+import { build, startTestEmulator, type Harness } from './helper.js'
 
 export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server'
 
@@ -77,4 +80,13 @@ export async function startRedis (t: TestContext): Promise<RedisProcess> {
     return c
   }
   return { url, port, stop, start, client }
+}
+
+/** Two proxy instances sharing one Redis and one emulated Bedrock, as behind a load balancer. */
+export async function twoInstances (t: TestContext, env: Env = {}): Promise<{ redis: RedisProcess, emulator: Emulator, a: Harness, b: Harness }> {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  const a = await build(t, { env, sharedEmulator: emulator, redisUrl: redis.url })
+  const b = await build(t, { env, sharedEmulator: emulator, redisUrl: redis.url })
+  return { redis, emulator, a, b }
 }

@@ -3,24 +3,16 @@
 // to per-instance limits (never to no limits, never to an outage). A real redis-server per test.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { build, fetchSse, startTestEmulator } from './helper.js'
-import { redisTestOptions, startRedis } from './redis-helper.js'
+import { build, fetchSse } from './helper.js'
+import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
 import { bearer, errorOf, eventually, holdStream, KEY_A, mintTicket, TICKET_SECRET } from './security-helper.js'
 
 const opts = redisTestOptions()
 
 const ENV = { API_KEYS: KEY_A, TICKET_SECRET }
 
-async function twoInstances (t: import('node:test').TestContext, env: Record<string, string> = {}) {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  const a = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.url, sharedEmulator: emulator })
-  const b = await build(t, { env: { ...ENV, ...env }, redisUrl: redis.url, sharedEmulator: emulator })
-  return { redis, emulator, a, b }
-}
-
 test('a ticket issued by one instance works once on any instance', opts, async (t) => {
-  const { a, b, emulator } = await twoInstances(t)
+  const { a, b, emulator } = await twoInstances(t, ENV)
   const { ticket } = await mintTicket(a.url, KEY_A)
   a.secrets.add(ticket)
   b.secrets.add(ticket)
@@ -35,7 +27,7 @@ test('a ticket issued by one instance works once on any instance', opts, async (
 })
 
 test('rate counts and budgets are shared by the instances', opts, async (t) => {
-  const { redis, a, b, emulator } = await twoInstances(t, { RATE_LIMIT_MAX: '2', TOKEN_BUDGET_PER_KEY: '50' })
+  const { redis, a, b, emulator } = await twoInstances(t, { ...ENV, RATE_LIMIT_MAX: '2', TOKEN_BUDGET_PER_KEY: '50' })
   assert.equal((await fetchSse(`${a.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })).status, 200)
   const client = redis.client()
   await eventually(async () => { // the debit lands in Redis just after the stream ends
@@ -51,7 +43,7 @@ test('rate counts and budgets are shared by the instances', opts, async (t) => {
 })
 
 test('stream slots are shared: a key at its limit on one instance is refused on the other until it disconnects', opts, async (t) => {
-  const { a, b, emulator } = await twoInstances(t, { MAX_STREAMS_PER_KEY: '1', RESUME_GRACE_MS: '0' })
+  const { a, b, emulator } = await twoInstances(t, { ...ENV, MAX_STREAMS_PER_KEY: '1', RESUME_GRACE_MS: '0' })
   const held = await holdStream(a.url, '/v1/converse-stream?prompt=/hang', bearer(KEY_A))
   await emulator.waitForRequests(1)
   const refused = await fetch(`${b.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })

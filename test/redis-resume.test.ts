@@ -6,17 +6,14 @@ import { spawn } from 'node:child_process'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
-import { freePort, redisTestOptions, startRedis } from './redis-helper.js'
+import { freePort, redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
 import { countText, readThenDrop } from './sse-client.js'
 
 const opts = redisTestOptions()
 const ANSWER = 'Shared 👩‍👩‍👧 buffer\r\nlone\rCR \u2028 NUL\u0000 end. '.repeat(8)
 
 test('start on A, resume on B: identical text, one upstream call', opts, async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
-  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const { emulator, a, b } = await twoInstances(t)
   emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 10 }))
   const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(4))
   const rest = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
@@ -34,10 +31,7 @@ test('start on A, resume on B: identical text, one upstream call', opts, async (
 })
 
 test('cancel from B stops the upstream call running on A', opts, async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
-  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const { emulator, a, b } = await twoInstances(t)
   emulator.enqueue(textScenario('long '.repeat(500), { frameDelayMs: 20 }))
   // The client leaves (the grace period keeps A's upstream running), then cancels from B.
   const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(1))
@@ -89,10 +83,7 @@ test('producer instance killed mid-stream: the reader on B gets stream_lost + do
 })
 
 test('Redis stopped mid-run: live streaming continues, nothing crashes, readiness shows it; resume returns with Redis', opts, async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  const a = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
-  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+  const { redis, emulator, a, b } = await twoInstances(t)
   emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 15 }))
   const live = fetchSse(`${a.url}/v1/converse-stream?prompt=hi`)
   await emulator.waitForRequests(1)

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
-import { build, fetchSse, joinText, startTestEmulator, type Harness } from './helper.js'
-import { redisTestOptions, startRedis } from './redis-helper.js'
+import { build, fetchSse, joinText, type Harness } from './helper.js'
+import { redisTestOptions, twoInstances } from './redis-helper.js'
 import { bearer, KEY_A, KEY_B, TICKET_SECRET } from './security-helper.js'
 import { countText, readThenDrop } from './sse-client.js'
 
@@ -36,10 +36,7 @@ test('another key cannot follow, resume or cancel a stream; its owner can', asyn
 })
 
 test('ownership holds across instances sharing Redis', redisTestOptions(), async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  const a = await build(t, { env: ENV, sharedEmulator: emulator, redisUrl: redis.url })
-  const b = await build(t, { env: ENV, sharedEmulator: emulator, redisUrl: redis.url })
+  const { emulator, a, b } = await twoInstances(t, ENV)
   const { streamId, lastId } = await startOwned(a)
   await assertOnlyOwnerHasAccess(b, b, streamId, lastId)
   assert.equal(await emulator.waitForOutcome(1), 'completed')

@@ -5,6 +5,7 @@
 import type { ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
 import type { RelayEvent, UsageData } from '../events.js'
+import { outputCharsOf } from '../usage-estimate.js'
 
 /** What the stream reported, for the stream's log line and for callers that account usage. */
 export interface StreamTally {
@@ -40,7 +41,7 @@ export async function * toRelayEvents (
       yield { type: 'usage', data: tally.usage }
     } else {
       for (const relayed of mapContentEvent(event)) {
-        tally.outputChars += outputChars(relayed)
+        tally.outputChars += outputCharsOf(relayed)
         yield relayed
       }
     }
@@ -88,13 +89,6 @@ function * mapContentEvent (event: ConverseStreamOutput): Generator<RelayEvent> 
     yield { type: 'block_stop', data: { index: event.contentBlockStop.contentBlockIndex ?? 0 } }
   }
   // Exception members are thrown by the SDK's deserializer before they reach us.
-}
-
-function outputChars (event: RelayEvent): number {
-  if (event.type === 'text') return event.data.text.length
-  if (event.type === 'tool_input') return event.data.input.length
-  if (event.type === 'reasoning' && 'text' in event.data) return event.data.text.length
-  return 0
 }
 
 export function toUsage (usage: TokenUsage | undefined): Omit<UsageData, 'latencyMs'> {

@@ -6,7 +6,8 @@
 // FIELD-NOTES 2).
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
-import type { ErrorData, RelayEvent, UsageData } from '../events.js'
+import type { RelayEvent } from '../events.js'
+import { partialUsage } from '../usage-estimate.js'
 import { toRelayEvents, type StreamTally } from './relay-events.js'
 import { toProxyError } from './upstream-errors.js'
 
@@ -66,11 +67,11 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
       const level = failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
       opts.log[level]({ code: failure.code, err }, 'stream failed')
     }
-    yield { type: 'error', data: errorData(failure) }
+    yield { type: 'error', data: failure.toEventData() }
     // Bedrock bills what the model produced even when its metadata never came (cancelled,
     // lost, cut): report an estimate, marked partial, so clients and budgets see it.
     if (tally.usage === undefined && tally.firstEventAt !== undefined) {
-      tally.usage = estimateUsage(input, tally.outputChars)
+      tally.usage = partialUsage(inputCharsOf(input), tally.outputChars)
       yield { type: 'usage', data: tally.usage }
     }
   } finally {
@@ -90,28 +91,14 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
   yield { type: 'done', data: {} }
 }
 
-export function errorData (err: ProxyError): ErrorData {
-  return {
-    code: err.code,
-    message: err.message,
-    retryable: err.retryable,
-    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
-  }
-}
-
-// About four characters per token for English text: the usual rule of thumb, used only
-// when Bedrock did not report usage itself.
-const CHARS_PER_TOKEN = 4
-
-export function estimateUsage (input: ConverseStreamCommandInput, outputChars: number): UsageData {
-  let inputChars = 0
-  for (const block of input.system ?? []) inputChars += block.text?.length ?? 0
+/** Characters of text the request sends (system and messages), for a partial usage estimate. */
+function inputCharsOf (input: ConverseStreamCommandInput): number {
+  let chars = 0
+  for (const block of input.system ?? []) chars += block.text?.length ?? 0
   for (const message of input.messages ?? []) {
-    for (const block of message.content ?? []) inputChars += block.text?.length ?? 0
+    for (const block of message.content ?? []) chars += block.text?.length ?? 0
   }
-  const inputTokens = Math.ceil(inputChars / CHARS_PER_TOKEN)
-  const outputTokens = Math.ceil(outputChars / CHARS_PER_TOKEN)
-  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, partial: true }
+  return chars
 }
 
 function timeoutError (what: string, ms: number): ProxyError {

@@ -10,7 +10,7 @@ import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { LiveStream } from '../streams/live-stream.js'
 import { newStreamId } from '../streams/registry.js'
-import { openReader, resumePoint } from '../streams/resume.js'
+import { lastEventIdHeader, openReader, resumePoint } from '../streams/resume.js'
 import type { AppContext } from '../app.js'
 import { converseBodySchema, converseQuerySchema } from './schemas.js'
 import { sseReply } from './sse-reply.js'
@@ -22,7 +22,7 @@ export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContex
     schema: { querystring: converseQuerySchema },
   }, async function streamFromQuery (request, reply) {
     const { lastEventId, ...body } = request.query
-    const resumeFrom = lastEventIdOf(request) ?? lastEventId
+    const resumeFrom = lastEventIdHeader(request.headers) ?? lastEventId
     if (resumeFrom !== undefined) return resumeOrNoContent(ctx, request, reply, resumeFrom)
     return startStream(ctx, request, reply, body)
   })
@@ -30,7 +30,7 @@ export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContex
   app.post<{ Body: ConverseRequest }>('/v1/converse-stream', {
     schema: { body: converseBodySchema },
   }, async function streamFromBody (request, reply) {
-    const resumeFrom = lastEventIdOf(request)
+    const resumeFrom = lastEventIdHeader(request.headers)
     if (resumeFrom !== undefined) return resumeOrNoContent(ctx, request, reply, resumeFrom)
     return startStream(ctx, request, reply, request.body)
   })
@@ -40,11 +40,6 @@ export async function converseStreamRoutes (app: FastifyInstance, ctx: AppContex
 export function ownerOf (request: FastifyRequest): string | undefined {
   const principal = request.principal
   return principal === null || principal === undefined || principal.via === 'anonymous' ? undefined : principal.id
-}
-
-export function lastEventIdOf (request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id']
-  return typeof header === 'string' && header !== '' ? header : undefined
 }
 
 /**

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { eventId, parseEventId } from '../sse/format.js'
 import type { AppContext } from '../app.js'
-import { mayAccess } from '../streams/resume.js'
-import { lastEventIdOf, ownerOf, resumeOrNoContent } from './converse-stream.js'
+import { lastEventIdHeader, mayAccess } from '../streams/resume.js'
+import { ownerOf, resumeOrNoContent } from './converse-stream.js'
 
 const params = {
   type: 'object',
@@ -21,7 +21,7 @@ export async function streamRoutes (app: FastifyInstance, ctx: AppContext): Prom
     },
   }, async function followStream (request, reply) {
     // Without a Last-Event-ID: replay from the first event, then live.
-    const from = lastEventIdOf(request) ?? request.query.lastEventId ?? eventId(request.params.streamId, 0)
+    const from = lastEventIdHeader(request.headers) ?? request.query.lastEventId ?? eventId(request.params.streamId, 0)
     if (parseEventId(from)?.streamId !== request.params.streamId) {
       throw new ProxyError('bad_request', { message: 'Last-Event-ID belongs to another stream.' })
     }

@@ -30,11 +30,9 @@ export function periodWindow (period: BudgetPeriod, nowMs: number): PeriodWindow
   }
 }
 
-// Roughly four characters per token for English text; used only when Bedrock's usage
-// never arrived (a client that left early): the input was sent and is billed.
-export function estimateTokens (chars: number): number {
-  return Math.ceil(chars / 4)
-}
+// Used only when Bedrock's usage never arrived (a client that left early): the input
+// was sent and is billed.
+export { estimateTokens } from '../usage-estimate.js'
 
 export class TokenBudget {
   readonly #store: SecurityStore

@@ -1,6 +1,7 @@
 // Who a request acts for. Every limit (rate, streams, budget) is keyed by `id`; `name`
 // is what logs show. Never holds a secret.
 import type { FastifyRequest } from 'fastify'
+import { lastEventIdHeader } from '../streams/resume.js'
 import type { KeyLimits } from './keys.js'
 
 export interface Principal {
@@ -48,8 +49,7 @@ export function routeKind (request: FastifyRequest): RouteKind | undefined {
 
 /** EventSource's reconnect header; an empty one does not count (as in the routes). */
 export function hasLastEventId (request: FastifyRequest): boolean {
-  const header = request.headers['last-event-id']
-  return typeof header === 'string' && header !== ''
+  return lastEventIdHeader(request.headers) !== undefined
 }
 
 export function queryOf (request: FastifyRequest): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { ProxyError } from '../errors.js'
 import type { SequencedEvent } from '../events.js'
 import { withHeartbeat } from './heartbeat.js'
-import { eventId, formatComment, formatEvent } from './format.js'
+import { eventId, formatComment, formatEvent, formatEventJson } from './format.js'
 
 /** Headers for every SSE answer (FIELD-NOTES 16): no caching, no proxy buffering, no transforms. */
 export const SSE_HEADERS = {
@@ -20,16 +20,15 @@ export async function * toSseFrames (
 ): AsyncGenerator<string, void, undefined> {
   let last = 0
   try {
-    for await (const { seq, event } of events) {
+    for await (const { seq, type, json } of events) {
       last = seq
-      yield formatEvent({ id: eventId(streamId, seq), event: event.type, data: event.data })
+      yield formatEventJson(eventId(streamId, seq), type, json)
     }
   } catch (err) {
     onDefect(err)
     // A defect in a reader: the headers are out, so the client still gets the truth in
     // the stream itself rather than a cut connection.
-    const failure = new ProxyError('internal')
-    yield formatEvent({ id: eventId(streamId, last + 1), event: 'error', data: { code: failure.code, message: failure.message, retryable: failure.retryable } })
+    yield formatEvent({ id: eventId(streamId, last + 1), event: 'error', data: new ProxyError('internal').toEventData() })
     yield formatEvent({ id: eventId(streamId, last + 2), event: 'done', data: {} })
   }
 }

@@ -14,10 +14,15 @@ export interface SseFrame {
 const FIELD_SAFE = /^[^\r\n\0]*$/
 
 export function formatEvent (frame: SseFrame): string {
-  if (!FIELD_SAFE.test(frame.id) || !FIELD_SAFE.test(frame.event)) {
+  return formatEventJson(frame.id, frame.event, JSON.stringify(frame.data))
+}
+
+/** For data already serialised by JSON.stringify (which never leaves a raw CR or LF). */
+export function formatEventJson (id: string, event: string, json: string): string {
+  if (!FIELD_SAFE.test(id) || !FIELD_SAFE.test(event)) {
     throw new Error('SSE id and event must not contain CR, LF or NUL')
   }
-  return `id: ${frame.id}\nevent: ${frame.event}\ndata: ${JSON.stringify(frame.data)}\n\n`
+  return `id: ${id}\nevent: ${event}\ndata: ${json}\n\n`
 }
 
 /** A comment line: ignored by clients, keeps idle connections open through proxies (FIELD-NOTES 16). */

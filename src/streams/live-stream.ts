@@ -3,12 +3,15 @@
 // reconnect resumes without calling Bedrock again. Readers follow it live; the producer
 // waits for the slowest attached reader (backpressure), so memory stays bounded by the
 // buffer limit plus one window, never by the length of the answer.
-import type { RelayEvent, SequencedEvent } from '../events.js'
+import { sequenced, type RelayEvent, type SequencedEvent } from '../events.js'
 
-export interface BufferedEvent extends SequencedEvent { bytes: number }
+/** `end`: bytes of JSON appended to the stream up to and including this event. */
+export interface BufferedEvent extends SequencedEvent { end: number }
 
 /** How far (in bytes of JSON) an attached reader may fall behind before the producer waits. */
 export const READER_WINDOW_BYTES = 64 * 1024
+
+interface ReaderPosition { seq: number, end: number }
 
 export class LiveStream {
   readonly streamId: string
@@ -16,15 +19,18 @@ export class LiveStream {
   readonly maxBytes: number
   /** The authenticated principal that started it; undefined for anonymous streams. */
   readonly owner: string | undefined
-  /** Sequence numbers start at 1; events[0] has seq `firstSeq`. */
-  #events: BufferedEvent[] = []
+  /** Live entries are #events[#head..]; the one at #head has seq #firstSeq. */
+  #events: Array<BufferedEvent | undefined> = []
+  #head = 0
   #firstSeq = 1
-  #bytes = 0
+  /** Bytes appended in all, and up to the end of the last dropped event: their difference is what is held. */
+  #appendedEnd = 0
+  #droppedEnd = 0
   #resumable = true
   #ended = false
   #wake: Array<() => void> = []
-  /** Attached readers and how far each has read (seq). */
-  readonly #readers = new Map<symbol, number>()
+  /** Attached readers and how far each has read. */
+  readonly #readers = new Map<symbol, ReaderPosition>()
   #onReadersChange: ((count: number) => void) | undefined
 
   constructor (streamId: string, model: string, maxBytes: number, owner?: string) {
@@ -34,23 +40,24 @@ export class LiveStream {
     this.owner = owner
   }
 
-  get lastSeq (): number { return this.#firstSeq + this.#events.length - 1 }
+  get lastSeq (): number { return this.#firstSeq + this.#events.length - this.#head - 1 }
   get ended (): boolean { return this.#ended }
   /** False once the buffer went past its bound and dropped events: a reconnect can no longer replay. */
   get resumable (): boolean { return this.#resumable }
   get readerCount (): number { return this.#readers.size }
-  get bufferedBytes (): number { return this.#bytes }
 
   onReadersChange (fn: (count: number) => void): void { this.#onReadersChange = fn }
 
   append (event: RelayEvent): BufferedEvent {
     // The last event tells the client when a reconnect could not resume this stream.
     if (event.type === 'done' && !this.#resumable) event = { type: 'done', data: { resumable: false } }
-    const entry = { seq: this.lastSeq + 1, event, bytes: JSON.stringify(event.data).length }
+    // Serialised once here; the SSE frames and the Redis mirror reuse it.
+    const { seq, type, json } = sequenced(this.lastSeq + 1, event)
+    this.#appendedEnd += json.length
+    const entry = { seq, type, json, end: this.#appendedEnd }
     this.#events.push(entry)
-    this.#bytes += entry.bytes
     if (event.type === 'done') this.#ended = true
-    if (this.#bytes > this.maxBytes) this.#trim()
+    if (this.#appendedEnd - this.#droppedEnd > this.maxBytes) this.#trim()
     this.#notify()
     return entry
   }
@@ -58,11 +65,23 @@ export class LiveStream {
   /** Past the bound: keep streaming live, but drop what every attached reader already has. */
   #trim (): void {
     this.#resumable = false
-    const minRead = Math.min(...this.#readers.values(), this.lastSeq)
-    while (this.#events.length > 0 && (this.#events[0] as BufferedEvent).seq <= minRead && this.#bytes > this.maxBytes) {
-      this.#bytes -= (this.#events.shift() as BufferedEvent).bytes
+    let minRead = this.lastSeq
+    for (const reader of this.#readers.values()) minRead = Math.min(minRead, reader.seq)
+    while (this.#firstSeq <= minRead && this.#appendedEnd - this.#droppedEnd > this.maxBytes) {
+      this.#droppedEnd = (this.#events[this.#head] as BufferedEvent).end
+      this.#events[this.#head] = undefined // free it now; the slot goes at the next compaction
+      this.#head += 1
       this.#firstSeq += 1
     }
+    // Compact now and then rather than shift() per event.
+    if (this.#head > 1024 && this.#head * 2 > this.#events.length) {
+      this.#events = this.#events.slice(this.#head)
+      this.#head = 0
+    }
+  }
+
+  #at (seq: number): BufferedEvent | undefined {
+    return seq < this.#firstSeq ? undefined : this.#events[this.#head + seq - this.#firstSeq]
   }
 
   /** True when every event after `afterSeq` is still here (or will be appended). */
@@ -79,7 +98,7 @@ export class LiveStream {
    */
   read (afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
     const key = Symbol('reader')
-    this.#readers.set(key, afterSeq)
+    this.#readers.set(key, { seq: afterSeq, end: this.#at(afterSeq)?.end ?? this.#droppedEnd })
     this.#onReadersChange?.(this.#readers.size)
     const detach = (): void => {
       if (!this.#readers.delete(key)) return
@@ -95,17 +114,21 @@ export class LiveStream {
     try {
       while (!signal.aborted) {
         if (next < this.#firstSeq) return // trimmed away under us: cannot continue faithfully
-        const entry = this.#events[next - this.#firstSeq]
+        const entry = this.#at(next)
         if (entry === undefined) {
           if (this.#ended) return
           await new Promise<void>(resolve => this.#wake.push(resolve))
           continue
         }
         yield entry
-        if (this.#readers.has(key)) this.#readers.set(key, entry.seq) // not once detached
+        const position = this.#readers.get(key) // gone once detached
+        if (position !== undefined) {
+          position.seq = entry.seq
+          position.end = entry.end
+        }
         this.#notify() // the producer may be waiting for room
         next = entry.seq + 1
-        if (entry.event.type === 'done') return
+        if (entry.type === 'done') return
       }
     } finally {
       signal.removeEventListener('abort', detach)
@@ -115,6 +138,7 @@ export class LiveStream {
 
   /** Resolves when no attached reader lags more than READER_WINDOW_BYTES behind the head, or on abort. */
   async waitForRoom (signal: AbortSignal): Promise<void> {
+    if (this.#laggingBytes() <= READER_WINDOW_BYTES) return // the usual case: no listener, no promise
     const onAbort = (): void => this.#notify()
     signal.addEventListener('abort', onAbort, { once: true })
     try {
@@ -127,19 +151,13 @@ export class LiveStream {
   }
 
   #laggingBytes (): number {
-    if (this.#readers.size === 0) return 0
-    const slowest = Math.min(...this.#readers.values())
-    let bytes = 0
-    for (let i = this.#events.length - 1; i >= 0; i--) {
-      const entry = this.#events[i] as BufferedEvent
-      if (entry.seq <= slowest) break
-      bytes += entry.bytes
-      if (bytes > READER_WINDOW_BYTES) break
-    }
-    return bytes
+    let slowest = this.#appendedEnd
+    for (const reader of this.#readers.values()) slowest = Math.min(slowest, reader.end)
+    return this.#appendedEnd - slowest
   }
 
   #notify (): void {
+    if (this.#wake.length === 0) return
     const wake = this.#wake
     this.#wake = []
     for (const resolve of wake) resolve()

@@ -1,14 +1,14 @@
 // Redis Streams as the shared replay buffer, so a reconnect that a load balancer sends
 // to another instance resumes there. Per stream:
 //   bsp:s:{id}          hash   model, status (running|ended), lastSeq, resumable
-//   bsp:s:{id}:events   stream one entry per relay event, entry id 0-{seq}
+//   bsp:s:{id}:events   stream one entry per relay event: id 0-{seq}, fields t (type), d (data JSON)
 //   bsp:s:{id}:lease    string set by the producer every LEASE_REFRESH_MS; gone = producer died
 //   bsp:s:{id}:readers  string set by remote readers while attached (keeps the grace period open)
 //   bsp:cancel          pub/sub channel: DELETE on any instance reaches the producer
 // Writes are pipelined fire-and-forget in order; a Redis failure mid-stream never
 // disturbs the live stream (it only loses resumability), see StreamMirror.
 import type { Redis } from 'ioredis'
-import type { RelayEvent } from '../events.js'
+import { sequenced, type RelayEvent, type RelayEventType, type SequencedEvent } from '../events.js'
 import { REDIS_COMMAND_TIMEOUT_MS } from '../redis.js'
 import { ProxyError } from '../errors.js'
 import { estimateFromEvents, lostEvents } from './lost.js'
@@ -23,6 +23,11 @@ const RUNNING_TTL_MS = 60_000
 /** Past the buffer bound: keep about this many recent entries for readers following live. */
 const LIVE_TAIL_ENTRIES = 1000
 const BLOCK_MS = 1000
+
+/** An XRANGE/XREAD entry back to the event: its id is 0-{seq}; its data JSON passes through unparsed. */
+function fromEntry ([id, fields]: [string, string[]]): SequencedEvent {
+  return { seq: Number(id.slice(2)), type: fields[1] as RelayEventType, json: fields[3] as string }
+}
 
 const key = (id: string, part?: string): string => part === undefined ? `bsp:s:${id}` : `bsp:s:${id}:${part}`
 export const CANCEL_CHANNEL = 'bsp:cancel'
@@ -93,7 +98,7 @@ export class RedisStreams {
    * dies (its lease lapses) or events were trimmed away, ends with the truth: `error`
    * stream_lost, a partial `usage`, `done`. Ends without `done` only when `signal` aborts.
    */
-  async * read (streamId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<BufferedEvent, void, undefined> {
+  async * read (streamId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<SequencedEvent, void, undefined> {
     // XREAD BLOCK holds its connection. Its commands wait for the connection to be up
     // (offline queue), bounded by connectTimeout and maxRetriesPerRequest.
     const conn = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: BLOCK_MS + REDIS_COMMAND_TIMEOUT_MS })
@@ -124,15 +129,14 @@ export class RedisStreams {
           }
           continue
         }
-        for (const [, fields] of entries) {
-          const seq = Number(fields[1])
-          if (seq !== last + 1) { // trimmed past the bound: the reader fell behind
+        for (const entry of entries) {
+          const event = fromEntry(entry)
+          if (event.seq !== last + 1) { // trimmed past the bound: the reader fell behind
             yield * this.#lost(streamId, last)
             return
           }
-          const event = JSON.parse(fields[3] as string) as RelayEvent
-          yield { seq, event, bytes: (fields[3] as string).length }
-          last = seq
+          yield event
+          last = event.seq
           if (event.type === 'done') return
         }
       }
@@ -143,17 +147,17 @@ export class RedisStreams {
     }
   }
 
-  async * #lost (streamId: string, last: number): AsyncGenerator<BufferedEvent, void, undefined> {
+  async * #lost (streamId: string, last: number): AsyncGenerator<SequencedEvent, void, undefined> {
     let seen: RelayEvent[] = []
     try {
       const all = await this.redis.xrange(key(streamId, 'events'), '-', '+')
-      seen = all.map(([, fields]) => JSON.parse(fields[3] as string) as RelayEvent)
+      seen = all.map(([, fields]) => ({ type: fields[1], data: JSON.parse(fields[3] as string) }) as RelayEvent)
     } catch {}
     const error = new ProxyError('stream_lost')
     let seq = last
     for (const event of lostEvents(error, estimateFromEvents(seen))) {
       seq += 1
-      yield { seq, event, bytes: 0 }
+      yield sequenced(seq, event)
     }
   }
 }
@@ -179,10 +183,10 @@ class RedisMirror implements StreamMirror {
   }
 
   append (entry: BufferedEvent, resumable: boolean): void {
-    const payload = JSON.stringify(entry.event)
     const tx = this.#redis.multi()
-    if (resumable) tx.xadd(key(this.#id, 'events'), `0-${entry.seq}`, 'seq', String(entry.seq), 'e', payload)
-    else tx.xadd(key(this.#id, 'events'), 'MAXLEN', '~', String(LIVE_TAIL_ENTRIES), `0-${entry.seq}`, 'seq', String(entry.seq), 'e', payload)
+    const fields = [`0-${entry.seq}`, 't', entry.type, 'd', entry.json]
+    if (resumable) tx.xadd(key(this.#id, 'events'), ...fields)
+    else tx.xadd(key(this.#id, 'events'), 'MAXLEN', '~', String(LIVE_TAIL_ENTRIES), ...fields)
     tx.hset(key(this.#id), { lastSeq: entry.seq, resumable: resumable ? 1 : 0 })
     if (entry.seq === 1) tx.pexpire(key(this.#id, 'events'), RUNNING_TTL_MS)
     this.#run(tx)

@@ -1,12 +1,22 @@
 // Finding a stream again: on this instance (its LiveStream), else through Redis. Returns
 // undefined when there is nothing to send (unknown, expired, fully delivered, or no
 // longer resumable), which the routes answer with 204: that is what stops EventSource.
-import type { BufferedEvent } from './live-stream.js'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { SequencedEvent } from '../events.js'
 import type { StreamHub } from './hub.js'
 import type { RedisStreams } from './redis-streams.js'
 import { parseEventId } from '../sse/format.js'
 
 export interface ResumePoint { streamId: string, afterSeq: number }
+
+/**
+ * EventSource's reconnect header; an empty one does not count. The one rule for what
+ * makes a request a resume (routes/converse-stream.ts, security/principal.ts).
+ */
+export function lastEventIdHeader (headers: IncomingHttpHeaders): string | undefined {
+  const header = headers['last-event-id']
+  return typeof header === 'string' && header !== '' ? header : undefined
+}
 
 /** Last-Event-ID (what EventSource sends) or ?lastEventId= (for fetch clients). */
 export function resumePoint (lastEventId: string | undefined): ResumePoint | 'invalid' | undefined {
@@ -25,7 +35,7 @@ export function mayAccess (owner: string | undefined, requester: string | undefi
 
 export async function openReader (
   hub: StreamHub, remote: RedisStreams | undefined, point: ResumePoint, signal: AbortSignal, requester: string | undefined
-): Promise<{ model: string, events: AsyncIterable<BufferedEvent> } | undefined> {
+): Promise<{ model: string, events: AsyncIterable<SequencedEvent> } | undefined> {
   const local = hub.get(point.streamId)
   if (local !== undefined) {
     if (!mayAccess(local.owner, requester)) return undefined
