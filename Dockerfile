@@ -4,9 +4,9 @@
 # only the production dependencies, dist/ and public/. test/docker.test.ts checks this
 # file and replays the runtime stage without a Docker engine.
 
-# One Node major for both stages; the code runs on 20, 22 and 24
-# (docker build --build-arg NODE_MAJOR=22 .).
-ARG NODE_MAJOR=20
+# One Node major for both stages: 24, the current LTS, as .nvmrc says; 22 is the floor
+# (package.json engines): docker build --build-arg NODE_MAJOR=22 .
+ARG NODE_MAJOR=24
 
 FROM node:${NODE_MAJOR}-bookworm-slim AS build
 WORKDIR /app
@@ -41,7 +41,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 # the process exits within SHUTDOWN_TIMEOUT_MS (default 10000). `docker stop` waits only
 # 10 s before SIGKILL: use `docker run --stop-timeout 15` (compose: stop_grace_period).
 STOPSIGNAL SIGTERM
-# Exec form, the same command as `npm start`: node is PID 1 and receives SIGTERM itself
-# (npm would sit in between). Node spawns no children, so no zombies to reap; add
+# Exec form, the same command as `npm start` without its `--env-file-if-exists=.env`: a
+# container takes its settings from the real environment (compose's env_file, `docker run
+# --env-file`), never from a file baked into the image. node is PID 1 and receives SIGTERM
+# itself (npm would sit in between). Node spawns no children, so no zombies to reap; add
 # `docker run --init` if that ever changes.
 CMD ["node", "dist/server.js"]

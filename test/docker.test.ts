@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -110,7 +110,8 @@ function workdirAt (stage: Stage, instruction: Instruction): string {
 
 const STAGES = parseDockerfile(read('Dockerfile'))
 const RUNTIME = STAGES.at(-1) as Stage
-const PACKAGE = JSON.parse(read('package.json')) as { scripts: Record<string, string> }
+const PACKAGE = JSON.parse(read('package.json')) as { scripts: Record<string, string>, engines?: { node?: string } }
+const ENV_FILE_FLAG = '--env-file-if-exists=.env'
 
 /** What a path in the named stage was made from: a repo path, or the build's output directory. */
 function originInStage (stageName: string, imagePath: string): { repo: string } | { buildOutput: string } | undefined {
@@ -143,9 +144,14 @@ function isIgnored (relPath: string): boolean {
   return rules.reduce((ignored, rule) => prefixes.some(p => rule.re.test(p)) ? !rule.keep : ignored, false)
 }
 
-test('the Dockerfile builds in one stage and runs in another, both on official Node images', () => {
+test('the Dockerfile builds in one stage and runs in another, both on the Node LTS that .nvmrc names', () => {
   assert.ok(STAGES.length >= 2, 'a build stage and a runtime stage')
-  for (const stage of STAGES) assert.match(stage.image, /^node:(20|22|24)-bookworm-slim$/, `stage ${stage.name}`)
+  const major = read('.nvmrc').trim()
+  assert.equal(major, '24', 'Node 24 is the supported runtime (issue 8)')
+  assert.equal(read('.node-version').trim(), major)
+  for (const stage of STAGES) assert.equal(stage.image, `node:${major}-bookworm-slim`, `stage ${stage.name}`)
+  // engines states the floor, 22 (Node 20 is past its end of life); never above what the image runs.
+  assert.equal(PACKAGE.engines?.node, '>=22.12')
   assert.ok(all(STAGES[0] as Stage, 'RUN').some(i => i.args === 'npm run build'), 'the first stage runs npm run build')
 })
 
@@ -158,9 +164,12 @@ test('the runtime stage installs production dependencies only and runs as a non-
   assert.ok(user !== undefined && user !== 'root' && user !== '0', `USER ${user}`)
 })
 
-test('the image runs the command npm start runs, in exec form so node gets SIGTERM', () => {
+test('the image runs the command npm start runs, without reading a .env, in exec form so node gets SIGTERM', () => {
   const start = PACKAGE.scripts.start?.split(/\s+/) ?? []
   assert.equal(start[0], 'node')
+  // npm start loads .env (issue 8); the container takes the real environment only.
+  assert.ok(start.includes(ENV_FILE_FLAG), `npm start loads .env: ${PACKAGE.scripts.start}`)
+  start.splice(start.indexOf(ENV_FILE_FLAG), 1)
   const cmd = last(RUNTIME, 'CMD')?.args ?? ''
   assert.ok(cmd.startsWith('['), 'CMD is a JSON array')
   assert.deepEqual(JSON.parse(cmd), start)
@@ -355,4 +364,25 @@ test('the runtime stage, replayed with production dependencies only, serves heal
   child.kill('SIGTERM')
   const timeout = new Promise<'timeout'>(resolve => setTimeout(resolve, 10_000, 'timeout').unref())
   assert.deepEqual(await Promise.race([exited, timeout]), { code: 0, signal: null }, `stderr:\n${stderr}`)
+
+  // `npm start` in the same tree (issue 8): .env supplies what the environment lacks
+  // (AWS_REGION here), and never overrides what the environment sets (PORT).
+  const envPort = await freePort()
+  await writeFile(path.join(appDir, '.env'), `AWS_REGION=eu-west-1\nPORT=${envPort}\nLOG_LEVEL=warn\n`)
+  const startArgs = PACKAGE.scripts.start?.split(/\s+/).slice(1) ?? []
+  const { AWS_REGION: _region, ...noRegion } = env
+  const started = spawn(process.execPath, startArgs, { cwd: appDir, env: noRegion, stdio: ['ignore', 'ignore', 'pipe'] })
+  let startErr = ''
+  started.stderr.on('data', (chunk: Buffer) => { startErr += chunk.toString() })
+  const startExited = new Promise<{ code: number | null, signal: string | null }>(resolve => started.on('exit', (code, signal) => resolve({ code, signal })))
+  t.after(() => { if (started.exitCode === null && started.signalCode === null) started.kill('SIGKILL') })
+  let startHealth: Response | undefined
+  const startDeadline = Date.now() + 20_000
+  while (startHealth === undefined && Date.now() < startDeadline && started.exitCode === null) {
+    startHealth = await fetch(`${url}/healthz`).catch(() => undefined)
+    if (startHealth === undefined) await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  assert.equal(startHealth?.status, 200, `npm start read AWS_REGION from .env and listened on the PORT of the environment (exit ${started.exitCode}); stderr:\n${startErr}`)
+  started.kill('SIGTERM')
+  assert.deepEqual(await startExited, { code: 0, signal: null })
 })

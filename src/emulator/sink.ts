@@ -37,7 +37,9 @@ export class ResponseSink {
   /** Sends the status line/HEADERS frame now, as Bedrock does before the first event. */
   head (status: number, headers: Record<string, string>): void {
     if (this.#closed) return
-    this.#res.writeHead(status, headers)
+    // The two writeHead() overload sets don't unify in TypeScript; both take (status, headers).
+    if (this.protocol === 'h2') (this.#res as Http2ServerResponse).writeHead(status, headers)
+    else (this.#res as ServerResponse).writeHead(status, headers)
     // h2 compat writeHead already sends HEADERS; an h1 ServerResponse waits for the first write.
     if (this.protocol === 'http/1.1') (this.#res as ServerResponse).flushHeaders()
   }
