@@ -159,6 +159,8 @@ export function loadConfig (env: Env = process.env): Config {
   const rateLimitWindowMs = int('RATE_LIMIT_WINDOW_MS', SECURITY_DEFAULTS.rateLimitWindowMs, 1000, 86_400_000)
   const maxStreamsPerKey = int('MAX_STREAMS_PER_KEY', SECURITY_DEFAULTS.maxStreamsPerKey, 1, 100_000)
   const maxOpenStreams = int('MAX_OPEN_STREAMS', SECURITY_DEFAULTS.maxOpenStreams, 1, 1_000_000)
+  const maxFollowersPerKey = int('MAX_FOLLOWERS_PER_KEY', SECURITY_DEFAULTS.maxFollowersPerKey, 1, 100_000)
+  const maxOpenFollowers = int('MAX_OPEN_FOLLOWERS', SECURITY_DEFAULTS.maxOpenFollowers, 1, 1_000_000)
   const tokenBudgetPerKey = int('TOKEN_BUDGET_PER_KEY', SECURITY_DEFAULTS.tokenBudgetPerKey, 0, Number.MAX_SAFE_INTEGER)
   const tokenBudgetPeriod = (str('TOKEN_BUDGET_PERIOD') ?? SECURITY_DEFAULTS.tokenBudgetPeriod) as BudgetPeriod
   if (!BUDGET_PERIODS.includes(tokenBudgetPeriod)) problems.push(`TOKEN_BUDGET_PERIOD must be one of ${BUDGET_PERIODS.join(', ')} (got "${tokenBudgetPeriod}")`)
@@ -177,6 +179,8 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimitWindowMs,
     maxStreamsPerKey,
     maxOpenStreams,
+    maxFollowersPerKey,
+    maxOpenFollowers,
     tokenBudgetPerKey,
     tokenBudgetPeriod,
     maxMessages,

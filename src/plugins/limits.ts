@@ -1,15 +1,23 @@
-// Limits on requests that call Bedrock (routeKind `generate`), checked in preHandler,
-// after validation and before the handler: input size, the key's models, this
-// instance's cap on open calls, the key's token budget, the key's concurrent streams.
-// Slots are released on the response's close (FIELD-NOTES 10: not request.signal), so
-// a client that disconnects frees its slot at once, not when Bedrock would have ended.
-// Usage is debited from every finished call through ctx.callFinished.
+// Limits on requests that call Bedrock (routeKind `generate`) and on followers (routeKind
+// `resume`: a reconnect, or GET /v1/streams/:id), checked in preHandler, after
+// validation and before the handler.
+//
+// A call is admitted with: input size, the key's models, this instance's cap on open
+// calls, a token reservation against the key's budget, and one of the key's stream
+// slots. What admission takes belongs to the upstream call, not to the connection
+// (issue 7): a client that connects and drops at once leaves its call running through
+// the resume grace period, and that call keeps its slot and its reservation until it
+// has ended. The route says so with request.admission.holdUntilCallEnds(); every
+// finished call comes back through ctx.callFinished, which settles the budget with the
+// real usage and frees the rest.
+//
+// A follower holds a follower slot (per key, and per instance) while its response is open.
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ConverseRequest } from '../bedrock/converse-input.js'
+import { resolveModel, type ConverseRequest } from '../bedrock/converse-input.js'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
-import { estimateTokens, TokenBudget } from '../security/budget.js'
+import { estimateTokens, TokenBudget, type Reservation } from '../security/budget.js'
 import { checkInput } from '../security/input-limits.js'
 import { routeKind, type Principal } from '../security/principal.js'
 import type { SecurityConfig } from '../security/settings.js'
@@ -25,54 +33,135 @@ export interface LimitsOptions {
   store: SecurityStore
 }
 
+/**
+ * What admission took for one call (an instance slot, a key slot, a budget reservation),
+ * given back exactly once: when the upstream call has ended, or, for a request that
+ * never started one, when its response closes.
+ */
+export class Admission {
+  #held = false
+  #finished = false
+  readonly #onFinish: (summary: StreamSummary | undefined) => void
+
+  constructor (onFinish: (summary: StreamSummary | undefined) => void) {
+    this.#onFinish = onFinish
+  }
+
+  /** The call outlives the response (a stream with a resume grace period): only its end frees it. */
+  holdUntilCallEnds (): void { this.#held = true }
+  get held (): boolean { return this.#held }
+  get finished (): boolean { return this.#finished }
+
+  /** `summary`: the call's end, with its usage; undefined: no call was made. */
+  finish (summary?: StreamSummary): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#onFinish(summary)
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the limits plugin on requests that call Bedrock; null elsewhere. */
+    admission: Admission | null
+  }
+}
+
 export async function registerLimits (app: FastifyInstance, { ctx, security, store }: LimitsOptions): Promise<void> {
   const budget = new TokenBudget(store, security.tokenBudgetPeriod)
-  /** Text size of each admitted request, for a usage estimate when Bedrock's never came. */
-  const inputChars = new WeakMap<FastifyRequest, number>()
   let openCalls = 0
+  let openFollowers = 0
 
   const budgetOf = (p: Principal): number => p.limits.tokenBudget ?? security.tokenBudgetPerKey
+  app.decorateRequest('admission', null)
 
-  app.addHook('preHandler', async function admitCall (request: FastifyRequest, reply: FastifyReply) {
-    const principal = request.principal
-    if (routeKind(request) !== 'generate' || principal === null) return
+  async function admitCall (request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
     const body = (request.method === 'GET' ? request.query : request.body) as ConverseRequest
-    inputChars.set(request, checkInput(body, security))
-    const model = body.model ?? ctx.config.defaultModelId
+    const inputChars = checkInput(body, security)
+    // Refused before anything is counted: a model nobody may use costs no slot and no budget.
+    const model = resolveModel(body.model, ctx.config)
     if (principal.models !== undefined && !principal.models.has(model)) {
       throw new ProxyError('model_not_allowed', { message: `Model "${model.slice(0, 200)}" is not allowed for this key.` })
     }
     // Counted before the first await, so concurrent requests cannot all pass the check.
-    // Bedrock calls whose client left keep running through the resume grace period: they
-    // count too, or connect-and-drop loops could pile up orphaned calls past the cap.
-    if (openCalls >= security.maxOpenStreams || ctx.hub.running >= security.maxOpenStreams) {
-      throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
-    }
+    if (openCalls >= security.maxOpenStreams) throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
     openCalls += 1
     const slotKey = `slots:${principal.id}`
     const slotId = randomBytes(9).toString('base64url')
-    let slotTaken = false
-    onResponseClose(reply, function releaseCall () {
+    // What this call holds so far; giveBack returns exactly that.
+    const held: { slot: boolean, reservation: Reservation | undefined } = { slot: false, reservation: undefined }
+
+    const admission = new Admission(function giveBack (summary) {
       openCalls -= 1
-      if (slotTaken) store.releaseSlot(slotKey, slotId).catch(err => request.log.warn({ err }, 'stream slot release failed'))
+      const { reservation } = held
+      if (held.slot) store.releaseSlot(slotKey, slotId).catch(err => request.log.warn({ err }, 'stream slot release failed'))
+      const spent = summary !== undefined ? tokensOf(summary, inputChars) : 0
+      if (reservation === undefined && spent === 0) return
+      const settled = reservation !== undefined
+        ? budget.settle(principal.id, reservation, spent)
+        : budget.debit(principal.id, spent)
+      settled.then(
+        total => request.log.debug({ budget: { principal: principal.id, tokens: spent, reserved: reservation?.tokens ?? 0, total } }, 'usage settled'),
+        err => request.log.error({ err, budget: { principal: principal.id, tokens: spent } }, 'usage settlement failed'))
     })
-    await budget.check(principal.id, budgetOf(principal))
+    request.admission = admission
+    onResponseClose(reply, function releaseUnlessHeld () {
+      if (!admission.held) admission.finish()
+    })
+
+    const maxOutput = Math.min(body.maxTokens ?? ctx.config.maxOutputTokens, ctx.config.maxOutputTokens)
+    const taken = await budget.reserve(principal.id, budgetOf(principal), estimateTokens(inputChars) + maxOutput)
+    // The client may have left while we waited: finish() already ran, so give this back here.
+    if (admission.finished) {
+      await budget.settle(principal.id, taken, 0)
+      return
+    }
+    held.reservation = taken
     const max = principal.limits.concurrentStreams ?? security.maxStreamsPerKey
-    slotTaken = await store.acquireSlot(slotKey, slotId, max)
-    if (!slotTaken) {
+    const gotSlot = await store.acquireSlot(slotKey, slotId, max)
+    if (admission.finished) {
+      if (gotSlot) await store.releaseSlot(slotKey, slotId)
+      return
+    }
+    held.slot = gotSlot
+    if (!gotSlot) {
       throw new ProxyError('too_many_streams', { message: `At most ${max} open streams per key; close one first.`, retryAfterMs: BUSY_RETRY_AFTER_MS })
     }
-    if (reply.raw.destroyed) await store.releaseSlot(slotKey, slotId) // the client left while we waited
-  })
+  }
 
-  ctx.callFinished.push(function debitUsage (request: FastifyRequest, summary: StreamSummary) {
+  async function admitFollower (request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
+    if (openFollowers >= security.maxOpenFollowers) throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
+    openFollowers += 1
+    const slotKey = `followers:${principal.id}`
+    const slotId = randomBytes(9).toString('base64url')
+    const slot = { taken: false, closed: false }
+    onResponseClose(reply, function releaseFollower () {
+      openFollowers -= 1
+      slot.closed = true
+      if (slot.taken) store.releaseSlot(slotKey, slotId).catch(err => request.log.warn({ err }, 'follower slot release failed'))
+    })
+    const max = security.maxFollowersPerKey
+    const gotSlot = await store.acquireSlot(slotKey, slotId, max)
+    if (slot.closed) {
+      if (gotSlot) await store.releaseSlot(slotKey, slotId)
+      return
+    }
+    if (!gotSlot) {
+      throw new ProxyError('too_many_streams', { message: `At most ${max} open followers (resumed or followed streams) per key; close one first.`, retryAfterMs: BUSY_RETRY_AFTER_MS })
+    }
+    slot.taken = true
+  }
+
+  app.addHook('preHandler', async function admit (request: FastifyRequest, reply: FastifyReply) {
     const principal = request.principal
     if (principal === null) return
-    const tokens = tokensOf(summary, inputChars.get(request) ?? 0)
-    if (tokens === 0) return
-    budget.debit(principal.id, tokens).then(
-      total => request.log.debug({ budget: { principal: principal.id, tokens, total } }, 'usage debited'),
-      err => request.log.error({ err, budget: { principal: principal.id, tokens } }, 'usage debit failed'))
+    const kind = routeKind(request)
+    if (kind === 'generate') await admitCall(request, reply, principal)
+    else if (kind === 'resume') await admitFollower(request, reply, principal)
+  })
+
+  ctx.callFinished.push(function settleAdmission (request: FastifyRequest, summary: StreamSummary) {
+    request.admission?.finish(summary)
   })
 }
 
@@ -91,9 +180,14 @@ export function tokensOf (summary: StreamSummary, inputChars: number): number {
 }
 
 /** Runs `release` once when the response closes, or at once if it already has. */
-function onResponseClose (reply: FastifyReply, release: () => void): void {
+export function onResponseClose (reply: FastifyReply, release: () => void): void {
   let done = false
   const once = (): void => { if (!done) { done = true; release() } }
   reply.raw.once('close', once)
   if (reply.raw.destroyed) once()
+}
+
+/** True when the client is gone: its socket closed before the answer was complete. */
+export function clientGone (reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.raw.socket?.destroyed === true
 }

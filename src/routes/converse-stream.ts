@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
 import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
+import { clientGone } from '../plugins/limits.js'
 import { LiveStream } from '../streams/live-stream.js'
 import { newStreamId } from '../streams/registry.js'
 import { lastEventIdHeader, openReader, resumePoint } from '../streams/resume.js'
@@ -62,6 +63,8 @@ export async function resumeOrNoContent (ctx: AppContext, request: FastifyReques
 async function startStream (ctx: AppContext, request: FastifyRequest, reply: FastifyReply, body: ConverseRequest): Promise<FastifyReply> {
   const { config } = ctx
   const input = toConverseInput(body, config) // throws 4xx before anything is streamed
+  // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
+  if (clientGone(reply)) return reply.hijack()
   const streamId = newStreamId()
   const log = request.log.child({ streamId })
   const live = new LiveStream(streamId, input.modelId, config.streamBufferMaxBytes, ownerOf(request))
@@ -85,6 +88,9 @@ async function startStream (ctx: AppContext, request: FastifyRequest, reply: Fas
   })
   const handle = sseReply(ctx, reply, streamId, false)
   const reader = live.read(0, handle.signal) // attach before producing: the grace clock must not start
+  // The call's slot and budget reservation stay taken until the call ends, grace included,
+  // not until this response closes (issue 7): onFinish hands them back.
+  request.admission?.holdUntilCallEnds()
   ctx.hub.start(live, controller, events, mirror)
   return handle.send(reader)
 }

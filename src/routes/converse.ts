@@ -7,6 +7,7 @@ import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
+import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
 import type { AppContext } from '../app.js'
 import { converseBodySchema } from './schemas.js'
@@ -16,6 +17,7 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
     schema: { body: converseBodySchema },
   }, async function converse (request, reply) {
     const input = toConverseInput(request.body, ctx.config)
+    if (clientGone(reply)) return reply.hijack() // left while admission waited: no Bedrock call
     const callId = newStreamId()
     const controller = new AbortController()
     reply.raw.on('close', function onResponseClose () {

@@ -1,8 +1,10 @@
 // Token budgets: each principal may spend so many tokens (input + output, as Bedrock
 // reports them) per calendar period in UTC, so the reset time is the same for every
 // instance and easy to state. A request is refused once the period's total reached the
-// budget; a stream already running finishes, so one period can overshoot by at most
-// (open streams of the key) x (their output cap): MAX_STREAMS_PER_KEY x MAX_OUTPUT_TOKENS.
+// budget. Each call reserves its input estimate plus its output cap when it is admitted
+// and settles with Bedrock's usage when it ends (issue 7: a client that drops its
+// connection cannot start calls the budget does not see), so a period overshoots by at
+// most one call's reservation plus what the input estimate missed.
 import { ProxyError } from '../errors.js'
 import type { BudgetPeriod } from './settings.js'
 import type { SecurityStore } from './store.js'
@@ -47,17 +49,40 @@ export class TokenBudget {
     return `budget:${principalId}:${window.startMs}`
   }
 
-  /** Throws budget_exhausted (with the reset time) when `limit` tokens are spent this period; 0 = no budget. */
-  async check (principalId: string, limit: number, nowMs = Date.now()): Promise<void> {
-    if (limit === 0) return
+  /**
+   * Admission (issue 7): adds the most a call can cost (its input estimate plus its output
+   * cap) to the period's counter before Bedrock is called, so calls that are still
+   * running, or whose client left, count at once. Refused, and nothing kept, when the
+   * counter had already reached the budget. `settle` replaces the reservation with the
+   * real usage when the call ends. With no budget (0) nothing is reserved.
+   */
+  async reserve (principalId: string, limit: number, tokens: number, nowMs = Date.now()): Promise<Reservation> {
     const window = periodWindow(this.#period, nowMs)
-    const used = await this.#store.getUsage(this.#key(principalId, window))
-    if (used < limit) return
-    throw new ProxyError('budget_exhausted', {
-      message: `The token budget of this key (${limit} tokens per ${this.#period}) is used up until ${new Date(window.endMs).toISOString()}.`,
-      retryAfterMs: window.endMs - nowMs,
-      resetAt: new Date(window.endMs).toISOString(),
-    })
+    if (limit === 0 || tokens === 0) return { windowStartMs: window.startMs, tokens: 0 }
+    const key = this.#key(principalId, window)
+    const total = await this.#store.addUsage(key, tokens, window.endMs + 60_000)
+    if (total - tokens >= limit) {
+      await this.#store.addUsage(key, -tokens, window.endMs + 60_000)
+      throw this.#exhausted(limit, window, nowMs)
+    }
+    return { windowStartMs: window.startMs, tokens }
+  }
+
+  /**
+   * Replaces a reservation with what the call really cost. The reservation is returned to
+   * the period it was taken from; the usage is counted in the current one (they differ
+   * only for a call that ran across the boundary). Returns the current period's total.
+   */
+  async settle (principalId: string, reservation: Reservation, tokens: number, nowMs = Date.now()): Promise<number> {
+    const window = periodWindow(this.#period, nowMs)
+    if (reservation.windowStartMs === window.startMs) {
+      return await this.debit(principalId, tokens - reservation.tokens, nowMs)
+    }
+    if (reservation.tokens > 0) {
+      const old = periodWindow(this.#period, reservation.windowStartMs)
+      await this.#store.addUsage(this.#key(principalId, old), -reservation.tokens, old.endMs + 60_000)
+    }
+    return await this.debit(principalId, tokens, nowMs)
   }
 
   /** Adds spent tokens to the current period; the counter expires with its period. */
@@ -70,4 +95,19 @@ export class TokenBudget {
   async used (principalId: string, nowMs = Date.now()): Promise<number> {
     return this.#store.getUsage(this.#key(principalId, periodWindow(this.#period, nowMs)))
   }
+
+  #exhausted (limit: number, window: PeriodWindow, nowMs: number): ProxyError {
+    const resetAt = new Date(window.endMs).toISOString()
+    return new ProxyError('budget_exhausted', {
+      message: `The token budget of this key (${limit} tokens per ${this.#period}) is used up, or held by its open streams, until ${resetAt}.`,
+      retryAfterMs: window.endMs - nowMs,
+      resetAt,
+    })
+  }
+}
+
+/** Tokens set aside at admission, in the period they were taken from. */
+export interface Reservation {
+  windowStartMs: number
+  tokens: number
 }

@@ -29,6 +29,9 @@ export interface SecurityConfig {
   rateLimitWindowMs: number
   maxStreamsPerKey: number
   maxOpenStreams: number
+  /** Open followers (resumed or followed streams) per key, and per instance. */
+  maxFollowersPerKey: number
+  maxOpenFollowers: number
   /** Tokens per key per period; 0 = no budget. */
   tokenBudgetPerKey: number
   tokenBudgetPeriod: BudgetPeriod
@@ -42,6 +45,8 @@ export const SECURITY_DEFAULTS = {
   rateLimitWindowMs: 60_000,
   maxStreamsPerKey: 4,
   maxOpenStreams: 200,
+  maxFollowersPerKey: 8,
+  maxOpenFollowers: 1000,
   // About a few dollars a day per key on small models: a cap, not a quota plan.
   tokenBudgetPerKey: 1_000_000,
   tokenBudgetPeriod: 'day',
