@@ -7,13 +7,14 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { StreamSummary } from './bedrock/relay.js'
 import type { Config } from './config.js'
 import { ProxyError } from './errors.js'
 import { createLogger } from './logger.js'
-import { registerErrorHandler } from './plugins/error-handler.js'
+import { answerClientError, answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
+import { registerBodiesInFlight } from './plugins/bodies-in-flight.js'
 import { securityPlugin } from './plugins/security.js'
 import { converseRoutes } from './routes/converse.js'
 import { converseStreamRoutes } from './routes/converse-stream.js'
@@ -63,7 +64,20 @@ const queryAjv = new Ajv({ ...AJV_BASE, coerceTypes: true })
 export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger ?? (createLogger(config.logLevel) as FastifyBaseLogger),
+    // One access line per request, written when the response ends (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
+    // Fastify leaves both at 0: a stalled upload would hold its socket forever (FIELD-NOTES
+    // 20, issue 7). They bound receiving the request only, never a long SSE answer.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks those timeouts on this interval (default 30 s, which would let a
+      // 1 s timeout run 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // A HEAD for the GET stream route would run the handler and call Bedrock for nothing.
     exposeHeadRoutes: false,
     return503OnClosing: true,
@@ -90,6 +104,10 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   // preflight (FIELD-NOTES 19), so it gets 415 instead of a parse.
   app.removeContentTypeParser(['text/plain'])
   registerErrorHandler(app)
+  registerBodiesInFlight(app, config.bodiesInFlightMaxBytes)
+  app.addHook('onResponse', async function logAccess (request, reply) {
+    request.log.info({ req: request, res: reply, responseTimeMs: Math.round(reply.elapsedTime) }, 'request completed')
+  })
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,

@@ -22,6 +22,11 @@ export interface Config {
   upstreamIdleTimeoutMs: number
   converseTimeoutMs: number
   bodyLimitBytes: number
+  /** Time to receive a whole request, headers and body (never the response: SSE streams run longer). */
+  requestTimeoutMs: number
+  headersTimeoutMs: number
+  /** Bytes of request bodies being received at once, across all requests; past it 503 server_busy. */
+  bodiesInFlightMaxBytes: number
   /** Redis for cross-instance resume (and shared limits); undefined = in memory, single instance. */
   redisUrl: string | undefined
   streamTtlMs: number
@@ -48,6 +53,9 @@ export const DEFAULTS = {
   upstreamIdleTimeoutMs: 30_000,
   converseTimeoutMs: 120_000,
   bodyLimitBytes: 1_048_576,
+  requestTimeoutMs: 30_000, // a slow or stalled upload holds a socket and memory no longer than this (issue 7)
+  headersTimeoutMs: 10_000,
+  bodiesInFlightMaxBytes: 67_108_864, // 64 bodies at the default BODY_LIMIT_BYTES
   streamTtlMs: 300_000, // replay buffer kept this long after a stream ends
   streamBufferMaxBytes: 2_097_152,
   resumeGraceMs: 10_000, // a client that left has this long to come back before Bedrock is aborted
@@ -121,6 +129,12 @@ export function loadConfig (env: Env = process.env): Config {
   const upstreamIdleTimeoutMs = int('UPSTREAM_IDLE_TIMEOUT_MS', DEFAULTS.upstreamIdleTimeoutMs, 100, 3_600_000)
   const converseTimeoutMs = int('CONVERSE_TIMEOUT_MS', DEFAULTS.converseTimeoutMs, 100, 3_600_000)
   const bodyLimitBytes = int('BODY_LIMIT_BYTES', DEFAULTS.bodyLimitBytes, 1024, 100 * 1_048_576)
+  const requestTimeoutMs = int('REQUEST_TIMEOUT_MS', DEFAULTS.requestTimeoutMs, 100, 600_000)
+  const headersTimeoutMs = int('HEADERS_TIMEOUT_MS', DEFAULTS.headersTimeoutMs, 100, 600_000)
+  // Node refuses a headers timeout longer than the request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) problems.push(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+  const bodiesInFlightMaxBytes = int('BODIES_IN_FLIGHT_MAX_BYTES', DEFAULTS.bodiesInFlightMaxBytes, 1024, 16 * 1024 * 1_048_576)
+  if (bodiesInFlightMaxBytes < bodyLimitBytes) problems.push(`BODIES_IN_FLIGHT_MAX_BYTES (${bodiesInFlightMaxBytes}) must be at least BODY_LIMIT_BYTES (${bodyLimitBytes})`)
   const redisUrl = str('REDIS_URL')
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://')
   const streamTtlMs = int('STREAM_TTL_MS', DEFAULTS.streamTtlMs, 0, 86_400_000)
@@ -206,6 +220,9 @@ export function loadConfig (env: Env = process.env): Config {
     upstreamIdleTimeoutMs,
     converseTimeoutMs,
     bodyLimitBytes,
+    requestTimeoutMs,
+    headersTimeoutMs,
+    bodiesInFlightMaxBytes,
     redisUrl,
     streamTtlMs,
     streamBufferMaxBytes,

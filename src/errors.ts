@@ -10,6 +10,8 @@ export const ERROR_CATALOGUE = {
   bad_request: { status: 400, retryable: false, message: 'The request is invalid.' },
   body_too_large: { status: 413, retryable: false, message: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, retryable: false, message: 'Send the body as application/json.' },
+  request_timeout: { status: 408, retryable: true, message: 'The request (headers and body) did not arrive in time.' },
+  headers_too_large: { status: 431, retryable: false, message: 'The request headers are larger than the server accepts.' },
   stream_not_found: { status: 404, retryable: false, message: 'No such stream (unknown, or expired).' },
   not_found: { status: 404, retryable: false, message: 'No such route.' },
   unauthorized: { status: 401, retryable: false, message: 'Send a valid API key as "Authorization: Bearer <key>", or a valid ticket.' },

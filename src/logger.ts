@@ -4,27 +4,49 @@
 import { pino, type DestinationStream, type Logger } from 'pino'
 import type { FastifyRequest } from 'fastify'
 
-export function pathOnly (url: string | undefined): string {
+const MAX_LOGGED_PATH = 200
+
+/**
+ * The path of a URL as the router reads it, without any query: percent-decoded first,
+ * so `/v1/converse-stream%3Fprompt=...%26ticket=...` loses its query too (issue 7), and
+ * cut short. Never the raw URL.
+ */
+export function safePath (url: string | undefined): string {
   if (url === undefined) return ''
-  const q = url.indexOf('?')
-  return q === -1 ? url : url.slice(0, q)
+  let path = url.slice(0, indexOrEnd(url, '?'))
+  try {
+    path = decodeURIComponent(path)
+  } catch {} // malformed escapes: the raw path, still cut at its first '%3F' below
+  path = path.slice(0, Math.min(indexOrEnd(path, '?'), indexOrEnd(path.toLowerCase(), '%3f')))
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path
+}
+
+function indexOrEnd (text: string, search: string): number {
+  const i = text.indexOf(search)
+  return i === -1 ? text.length : i
 }
 
 export const serializers = {
   req (req: FastifyRequest) {
     return {
       method: req.method,
-      url: pathOnly(req.url),
+      // The route pattern when one matched (`/v1/streams/:streamId`), else the safe path.
+      url: req.routeOptions?.url ?? safePath(req.url),
       remoteAddress: req.ip,
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     }
+  },
+  // Fastify's Reply (pino's stdSerializers.res reads res.headersSent, which a Reply lacks,
+  // and logged `"statusCode": null` on every line: FIELD-NOTES 21).
+  res (reply: { statusCode: number }) {
+    return { statusCode: reply.statusCode }
   },
 }
 
 export function createLogger (level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
-    serializers: { ...pino.stdSerializers, ...serializers },
+    serializers: { err: pino.stdSerializers.err, ...serializers },
     // Key paths only (pino redact cannot match inside strings): defence in depth for
     // anything that logs a raw request or SDK config by mistake.
     redact: {

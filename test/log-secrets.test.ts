@@ -31,7 +31,7 @@ test('every credential path at trace level: no secret in any log line', async (t
   assert.equal((await fetch(`${h.url}/v1/nope?ticket=${encodeURIComponent(ticket)}`, { headers: bearer(KEY_A) })).status, 404)
   assert.equal((await fetch(`${h.url}/v1/converse-stream?prompt=hi`, { headers: { ...bearer(KEY_A), origin: 'https://evil.example' } })).status, 403)
 
-  assert.ok(h.logs.length > 20, 'trace level wrote plenty')
+  assert.ok(h.logs.length > 15, 'trace level wrote plenty (one access line per request)')
   assertNoSecretsInLogs(h.logs, [...h.secrets, KEY_A, TICKET_SECRET, JWT_SECRET, AWS_TEST_SECRET])
 })
 

@@ -29,7 +29,7 @@ test('a ticket starts one stream; a replay gets 401 and Bedrock is not called ag
   assert.equal(first.events.at(-1)?.event, 'done')
   await refused(await fetch(url), /already used/)
   assert.equal(h.emulator.requests.length, 1)
-  const line = h.logs.find(l => l['msg'] === 'incoming request' && JSON.stringify(l).includes('converse-stream'))
+  const line = h.logs.find(l => l['msg'] === 'request completed' && JSON.stringify(l).includes('converse-stream'))
   assert.deepEqual((line?.['req'] as { url: string }).url, '/v1/converse-stream', 'the request line has no query string')
 })
 

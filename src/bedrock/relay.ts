@@ -30,6 +30,7 @@ export interface StreamSummary {
 
 /** The slice of pino this module needs; keeps bedrock/ free of Fastify. */
 export interface RelayLogger {
+  info: (obj: object, msg: string) => void
   warn: (obj: object, msg: string) => void
   error: (obj: object, msg: string) => void
 }
@@ -63,9 +64,13 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
     for await (const event of toRelayEvents(upstream, tally)) yield event
   } catch (err) {
     failure = toProxyError(err, signal)
-    if (!(signal.aborted && !(signal.reason instanceof ProxyError))) {
-      const level = failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
-      opts.log[level]({ code: failure.code, err }, 'stream failed')
+    if (signal.aborted && signal.reason instanceof ProxyError) {
+      // We ended it (timeout, DELETE, grace over, shutdown): what the SDK threw then is a
+      // consequence (often "ended before complete"), so the log names our reason.
+      if (failure.code === 'cancelled' || failure.code === 'shutting_down') opts.log.info({ code: failure.code, reason: failure.message }, 'stream ended early')
+      else opts.log.warn({ code: failure.code, err: signal.reason }, 'stream failed')
+    } else if (!signal.aborted) {
+      opts.log[failure.status >= 500 ? 'error' : 'warn']({ code: failure.code, err }, 'stream failed')
     }
     yield { type: 'error', data: failure.toEventData() }
     // Bedrock bills what the model produced even when its metadata never came (cancelled,

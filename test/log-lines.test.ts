@@ -1,0 +1,35 @@
+// Issue 8, item 6: log lines that tell the truth. A stream we ended ourselves (DELETE,
+// a timeout) is logged with our reason, not with the "ended before the answer was
+// complete" that the SDK's cut-off iteration produces as a consequence.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { textScenario } from '../src/emulator/index.js'
+import { build, fetchSse } from './helper.js'
+import { eventually } from './security-helper.js'
+import { countText, readThenDrop } from './sse-client.js'
+
+const TRUNCATED = /ended before the answer was complete/
+
+test('a cancelled stream logs "stream ended early" with code cancelled, and no truncation error', async (t) => {
+  const h = await build(t)
+  h.emulator.enqueue(textScenario('long '.repeat(400), { frameDelayMs: 20 }))
+  const first = await readThenDrop(`${h.url}/v1/converse-stream?prompt=hi`, countText(1))
+  const streamId = (first.events[0]?.data as { streamId: string }).streamId
+  assert.equal((await fetch(`${h.url}/v1/streams/${streamId}`, { method: 'DELETE' })).status, 202)
+  await eventually(async () => h.logs.some(l => l['msg'] === 'stream finished'))
+  const ended = h.logs.find(l => l['msg'] === 'stream ended early')
+  assert.equal(ended?.['code'], 'cancelled')
+  assert.ok(!h.logs.some(l => TRUNCATED.test(JSON.stringify(l))), 'no line blames Bedrock for our own cancel')
+  const finished = h.logs.find(l => l['msg'] === 'stream finished')
+  assert.equal((finished?.['stream'] as { outcome: string }).outcome, 'cancelled')
+})
+
+test('a timed-out stream logs upstream_timeout with the deadline that fired', async (t) => {
+  const h = await build(t, { env: { UPSTREAM_IDLE_TIMEOUT_MS: '200' } })
+  const res = await fetchSse(`${h.url}/v1/converse-stream?prompt=/hang`)
+  assert.equal((res.events.find(e => e.event === 'error')?.data as { code: string } | undefined)?.code, 'upstream_timeout')
+  const failed = h.logs.find(l => l['msg'] === 'stream failed')
+  assert.equal(failed?.['code'], 'upstream_timeout')
+  assert.match(JSON.stringify(failed?.['err']), /no event from Bedrock within 200 ms/)
+  assert.ok(!h.logs.some(l => TRUNCATED.test(JSON.stringify(l))))
+})
