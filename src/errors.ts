@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   unauthorized: { status: 401, retryable: false, message: 'Send a valid API key as "Authorization: Bearer <key>", or a valid ticket.' },
   forbidden_origin: { status: 403, retryable: false, message: 'Requests from this origin are not allowed.' },
   input_too_large: { status: 400, retryable: false, message: 'The request has more messages or text than the server accepts.' },
+  ticket_unverifiable: { status: 503, retryable: true, message: 'The server cannot check right now that this ticket is unused (its store is unreachable or was reset); get a new ticket and retry.' },
   rate_limited: { status: 429, retryable: true, message: 'Too many requests for this key; retry later.' },
   too_many_streams: { status: 429, retryable: true, message: 'Too many open streams for this key; close one or retry later.' },
   budget_exhausted: { status: 429, retryable: true, message: 'The token budget of this key is used up until resetAt.' },

@@ -71,3 +71,61 @@ test('Redis unreachable: limits hold per instance, streaming goes on', opts, asy
   assert.equal((await errorOf(third)).code, 'rate_limited')
   assert.equal(h.emulator.requests.length, 2)
 })
+
+// Issue 7, part 3: a ticket must never start two streams, whatever happens to Redis.
+
+test('a used ticket is refused on every instance while Redis is down (503 ticket_unverifiable), never taken as new', opts, async (t) => {
+  const { redis, a, b, emulator } = await twoInstances(t, ENV)
+  const { ticket } = await mintTicket(a.url, KEY_A)
+  const { ticket: unused } = await mintTicket(a.url, KEY_A)
+  for (const h of [a, b]) h.secrets.add(ticket).add(unused)
+  const url = (h: { url: string }, tk: string): string => `${h.url}/v1/converse-stream?prompt=hi&ticket=${encodeURIComponent(tk)}`
+  assert.equal((await fetchSse(url(a, ticket))).status, 200)
+  await redis.stop() // SIGKILL
+  for (const h of [a, b]) {
+    for (const tk of [ticket, unused]) {
+      const res = await fetch(url(h, tk))
+      assert.equal(res.status, 503)
+      assert.equal((await errorOf(res)).code, 'ticket_unverifiable')
+      assert.ok(Number(res.headers.get('retry-after')) > 0)
+    }
+  }
+  assert.equal(emulator.requests.length, 1)
+})
+
+test('after Redis restarts empty, tickets issued before are refused; a new ticket works', opts, async (t) => {
+  const { redis, a, b, emulator } = await twoInstances(t, ENV)
+  const { ticket } = await mintTicket(a.url, KEY_A)
+  for (const h of [a, b]) h.secrets.add(ticket)
+  const url = (h: { url: string }, tk: string): string => `${h.url}/v1/converse-stream?prompt=hi&ticket=${encodeURIComponent(tk)}`
+  assert.equal((await fetchSse(url(a, ticket))).status, 200)
+  await redis.stop()
+  await redis.start() // the same port, no data: the claim of `ticket` is gone
+  for (const h of [a, b]) {
+    await eventually(async () => ((await (await fetch(`${h.url}/readyz`)).json()) as { redis: string }).redis === 'up', 10_000)
+  }
+  for (const h of [b, a]) {
+    const res = await fetch(url(h, ticket))
+    assert.equal(res.status, 503, 'the used ticket is not accepted again')
+    assert.equal((await errorOf(res)).code, 'ticket_unverifiable')
+  }
+  const { ticket: fresh } = await mintTicket(b.url, KEY_A)
+  for (const h of [a, b]) h.secrets.add(fresh)
+  assert.equal((await fetchSse(url(a, fresh))).status, 200)
+  assert.equal((await fetch(url(b, fresh))).status, 401, 'and used once only')
+  assert.equal(emulator.requests.length, 2)
+})
+
+test('without Redis a ticket works only on the instance that issued it (its claims are in that process)', async (t) => {
+  const a = await build(t, { env: ENV })
+  const b = await build(t, { env: ENV, sharedEmulator: a.emulator })
+  const { ticket } = await mintTicket(a.url, KEY_A)
+  for (const h of [a, b]) h.secrets.add(ticket)
+  const query = `/v1/converse-stream?prompt=hi&ticket=${encodeURIComponent(ticket)}`
+  const elsewhere = await fetch(`${b.url}${query}`)
+  assert.equal(elsewhere.status, 401)
+  assert.match((await errorOf(elsewhere)).message, /another server instance/)
+  assert.equal((await fetchSse(`${a.url}${query}`)).status, 200)
+  assert.equal((await fetch(`${a.url}${query}`)).status, 401)
+  assert.equal(a.emulator.requests.length, 1)
+})

@@ -18,6 +18,8 @@ import { bindingOf, TicketSigner } from '../security/tickets.js'
 // not in the logged URL.
 const RECONNECT_WINDOW_MS = 30 * 60_000
 const MAX_BEARER_CHARS = 8192
+// Redis reconnects within a couple of seconds (src/redis.ts); a new ticket then works.
+const TICKET_RETRY_AFTER_MS = 2000
 const JWT_SUB = /^[\x21-\x7e]{1,256}$/ // printable ASCII: safe as a limits key and in logs
 
 export interface AuthOptions {
@@ -80,8 +82,14 @@ export async function registerAuth (app: FastifyInstance, { security, store, sig
       if (now > claims.exp + RECONNECT_WINDOW_MS) throw unauthorized('The ticket has expired; get a new one.')
     } else {
       if (now > claims.exp) throw unauthorized('The ticket has expired; get a new one.')
-      // Atomic (SET NX on Redis): of two requests racing with one ticket, one wins.
-      if (!await store.claimOnce(`ticket:${claims.jti}`, claims.exp - now + 1000)) throw unauthorized('The ticket was already used; get a new one.')
+      if (signer.instance !== undefined && claims.ins !== signer.instance) {
+        throw unauthorized('The ticket was issued by another server instance (or before a restart); without REDIS_URL a ticket works only where it was issued.')
+      }
+      // Atomic (a Lua script on Redis): of two requests racing with one ticket, one wins.
+      // A ticket whose single use cannot be proven is refused, never taken (issue 7).
+      const claim = await store.claimTicket(claims.jti, claims.iat, claims.exp - now + 1000)
+      if (claim === 'used') throw unauthorized('The ticket was already used; get a new one.')
+      if (claim === 'unprovable') throw new ProxyError('ticket_unverifiable', { retryAfterMs: TICKET_RETRY_AFTER_MS })
     }
     const [via, ...rest] = claims.sub.split(':')
     const name = rest.join(':')

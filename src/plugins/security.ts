@@ -31,7 +31,8 @@ async function security (app: FastifyInstance, ctx: AppContext): Promise<void> {
   if (settings.ticketSecret === undefined && settings.authMode === 'keys') {
     app.log.warn('TICKET_SECRET is not set: tickets are signed with a random per-process secret and work only on the instance that issued them')
   }
-  const signer = new TicketSigner(settings.ticketSecret ?? randomBytes(32))
+  // Without Redis, ticket claims live in this process only: tickets name it (issue 7).
+  const signer = new TicketSigner(settings.ticketSecret ?? randomBytes(32), redis === undefined ? randomBytes(9).toString('base64url') : undefined)
   app.log.info({ auth: { mode: settings.authMode, apiKeys: settings.apiKeys.length, jwt: settings.jwt !== undefined, store: ctx.redis !== undefined ? 'redis' : 'memory' } }, 'security configured')
 
   await registerOriginCheck(app, { corsOrigins: config.corsOrigins, authMode: settings.authMode })

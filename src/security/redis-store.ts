@@ -4,7 +4,7 @@
 // budget unchecked.
 import type { Redis } from 'ioredis'
 import { ProxyError } from '../errors.js'
-import type { SecurityStore } from './store.js'
+import type { SecurityStore, TicketClaim } from './store.js'
 
 const PREFIX = 'bsp:sec:'
 // A slot is a lease in a sorted set (score = lease end), renewed while its response is
@@ -21,6 +21,32 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1`
 
+// Claims of tickets live in Redis; a Redis that restarts empty (or is flushed) forgets
+// them. The epoch key, written once with Redis's own clock, says since when the claims
+// are complete: a ticket issued before it may have been used in the lost state, so it is
+// unprovable. KEYS[1] epoch, KEYS[2] claim; ARGV: issued at (ms), claim ttl (ms).
+// Returns 1 claimed, 0 used, -1 unprovable.
+const CLAIM_TICKET = `
+local since = tonumber(redis.call('GET', KEYS[1]))
+if not since then
+  local t = redis.call('TIME')
+  since = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('SET', KEYS[1], since)
+end
+if tonumber(ARGV[1]) < since then return -1 end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 1 end
+return 0`
+
+// Run on every (re)connect, so the epoch is set before any ticket of this era is used.
+const MARK_EPOCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+return 1`
+
+const EPOCH_KEY = `${PREFIX}epoch`
+
 // KEYS[1] usage counter; ARGV: amount, expire at (ms).
 const ADD_USAGE = `
 local total = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -32,15 +58,23 @@ export class RedisSecurityStore implements SecurityStore {
   readonly #held = new Map<string, string>() // slot id -> slot set key, for lease renewal
   readonly #renewer: NodeJS.Timeout
 
+  readonly #markEpoch = (): void => { this.#redis.eval(MARK_EPOCH, 1, EPOCH_KEY).catch(() => {}) }
+
   constructor (redis: Redis) {
     this.#redis = redis
     this.#renewer = setInterval(() => { this.#renew().catch(() => {}) }, RENEW_EVERY_MS)
     this.#renewer.unref()
+    redis.on('ready', this.#markEpoch)
+    if (redis.status === 'ready') this.#markEpoch()
   }
 
-  async claimOnce (key: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.#call(() => this.#redis.set(PREFIX + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
-    return ok === 'OK'
+  async claimTicket (jti: string, issuedAtMs: number, ttlMs: number): Promise<TicketClaim> {
+    try {
+      const result = await this.#redis.eval(CLAIM_TICKET, 2, EPOCH_KEY, `${PREFIX}ticket:${jti}`, issuedAtMs, Math.max(1, Math.ceil(ttlMs)))
+      return result === 1 ? 'claimed' : result === 0 ? 'used' : 'unprovable'
+    } catch {
+      return 'unprovable'
+    }
   }
 
   async addUsage (key: string, amount: number, expireAtMs: number): Promise<number> {
@@ -65,6 +99,7 @@ export class RedisSecurityStore implements SecurityStore {
 
   close (): void {
     clearInterval(this.#renewer)
+    this.#redis.off('ready', this.#markEpoch)
   }
 
   async #renew (): Promise<void> {

@@ -2,9 +2,16 @@
 // instance); RedisSecurityStore (redis-store.ts) shares it across instances. Both keep
 // memory bounded: every entry carries its own expiry.
 
+/**
+ * The use of a ticket: `claimed` the first time; `used` after that; `unprovable` when the
+ * store cannot tell whether it was used before (Redis unreachable, or restarted empty
+ * since the ticket was issued): refused too, never taken as a first use (issue 7).
+ */
+export type TicketClaim = 'claimed' | 'used' | 'unprovable'
+
 export interface SecurityStore {
-  /** True the first time `key` is claimed while the claim lives (ttlMs): single-use tickets. */
-  claimOnce: (key: string, ttlMs: number) => Promise<boolean>
+  /** Marks ticket `jti` (issued at `issuedAtMs`) used, for `ttlMs` (its remaining life). */
+  claimTicket: (jti: string, issuedAtMs: number, ttlMs: number) => Promise<TicketClaim>
   /** Adds `amount` to a counter that disappears at `expireAtMs`; returns the new total. */
   addUsage: (key: string, amount: number, expireAtMs: number) => Promise<number>
   getUsage: (key: string) => Promise<number>
@@ -23,12 +30,14 @@ export class MemorySecurityStore implements SecurityStore {
   readonly #slots = new Map<string, Set<string>>()
   #sweptAt = Date.now()
 
-  async claimOnce (key: string, ttlMs: number): Promise<boolean> {
+  // In memory the claims die with the process; tickets then die with it too, because in
+  // this mode a ticket names the instance (process) that issued it (security/tickets.ts).
+  async claimTicket (jti: string, _issuedAtMs: number, ttlMs: number): Promise<TicketClaim> {
     const now = this.#sweep()
-    const until = this.#claims.get(key)
-    if (until !== undefined && until > now) return false
-    this.#claims.set(key, now + ttlMs)
-    return true
+    const until = this.#claims.get(jti)
+    if (until !== undefined && until > now) return 'used'
+    this.#claims.set(jti, now + ttlMs)
+    return 'claimed'
   }
 
   async addUsage (key: string, amount: number, expireAtMs: number): Promise<number> {

@@ -12,8 +12,15 @@ export interface TicketClaims {
   jti: string
   /** Principal id (`key:<name>`, `jwt:<sub>`, `ip:<address>`). */
   sub: string
+  /** Issue time, ms since the epoch: a ticket older than the store's claims is unprovable. */
+  iat: number
   /** Expiry, ms since the epoch. */
   exp: number
+  /**
+   * The instance that issued it, when claims live in this process's memory only (no
+   * REDIS_URL): another instance, or this one after a restart, has not seen its claims.
+   */
+  ins?: string
   /** Hash of the bound query (see bindingOf); absent = any request of this principal. */
   bnd?: string
 }
@@ -27,13 +34,23 @@ const B64URL = /^[A-Za-z0-9_-]+$/
 
 export class TicketSigner {
   readonly #secret: Buffer
+  /** Set when ticket claims are process-local: stamped on every ticket, required back. */
+  readonly instance: string | undefined
 
-  constructor (secret: string | Buffer) {
+  constructor (secret: string | Buffer, instance?: string) {
     this.#secret = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret
+    this.instance = instance
   }
 
   issue (sub: string, ttlMs: number, binding: string | undefined, nowMs = Date.now()): { ticket: string, claims: TicketClaims } {
-    const claims: TicketClaims = { jti: randomBytes(16).toString('base64url'), sub, exp: nowMs + ttlMs, ...(binding !== undefined ? { bnd: binding } : {}) }
+    const claims: TicketClaims = {
+      jti: randomBytes(16).toString('base64url'),
+      sub,
+      iat: nowMs,
+      exp: nowMs + ttlMs,
+      ...(binding !== undefined ? { bnd: binding } : {}),
+      ...(this.instance !== undefined ? { ins: this.instance } : {}),
+    }
     const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')
     return { ticket: `${payload}.${this.#sign(payload).toString('base64url')}`, claims }
   }
@@ -80,6 +97,6 @@ export function bindingOf (query: Readonly<Record<string, unknown>>): string {
 function isClaims (value: unknown): value is TicketClaims {
   if (value === null || typeof value !== 'object') return false
   const c = value as Record<string, unknown>
-  return typeof c['jti'] === 'string' && typeof c['sub'] === 'string' && typeof c['exp'] === 'number' &&
-    (c['bnd'] === undefined || typeof c['bnd'] === 'string')
+  return typeof c['jti'] === 'string' && typeof c['sub'] === 'string' && typeof c['iat'] === 'number' && typeof c['exp'] === 'number' &&
+    (c['bnd'] === undefined || typeof c['bnd'] === 'string') && (c['ins'] === undefined || typeof c['ins'] === 'string')
 }
