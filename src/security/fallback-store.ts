@@ -34,6 +34,7 @@ export class FallbackSecurityStore implements SecurityStore {
     if (this.#redis.status !== 'ready') return 'unprovable'
     return await this.#shared.claimTicket(jti, issuedAtMs, ttlMs)
   }
+
   async addUsage (key: string, amount: number, expireAtMs: number): Promise<number> { return await this.#use(s => s.addUsage(key, amount, expireAtMs)) }
   async getUsage (key: string): Promise<number> { return await this.#use(s => s.getUsage(key)) }
   async acquireSlot (key: string, slotId: string, max: number): Promise<boolean> { return await this.#use(s => s.acquireSlot(key, slotId, max)) }
