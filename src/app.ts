@@ -126,6 +126,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   })
   app.addHook('onClose', async function dropBuffers () {
     hub.clear()
+    remote?.close()
   })
 
   // Before the routes: origin, auth, rate limit and limits hooks must cover all of them.

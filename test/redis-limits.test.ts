@@ -2,6 +2,7 @@
 // them, the rate count, the budget and the stream slots are common; Redis down degrades
 // to per-instance limits (never to no limits, never to an outage). A real redis-server per test.
 import assert from 'node:assert/strict'
+import { request as httpRequest } from 'node:http'
 import { test } from 'node:test'
 import { build, fetchSse } from './helper.js'
 import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
@@ -128,4 +129,23 @@ test('without Redis a ticket works only on the instance that issued it (its clai
   assert.equal((await fetchSse(`${a.url}${query}`)).status, 200)
   assert.equal((await fetch(`${a.url}${query}`)).status, 401)
   assert.equal(a.emulator.requests.length, 1)
+})
+
+test('a client that leaves while admission waits on a slow Redis starts no Bedrock call, and holds nothing', opts, async (t) => {
+  const redis = await startRedis(t)
+  const h = await build(t, { env: { ...ENV, MAX_STREAMS_PER_KEY: '1' }, redisUrl: redis.url })
+  const client = redis.client()
+  await client.client('PAUSE', 1200, 'ALL') // every command of the proxy waits ~1.2 s
+  const leaving = await new Promise<void>((resolve) => {
+    const req = httpRequest(`${h.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })
+    req.on('error', () => {})
+    req.end()
+    setTimeout(() => { req.destroy(); resolve() }, 300)
+  })
+  assert.equal(leaving, undefined)
+  await new Promise(resolve => setTimeout(resolve, 1500)) // past the pause: admission went on without the client
+  assert.equal(h.emulator.requests.length, 0, 'no upstream call for a client that is gone')
+  const next = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })
+  assert.equal(next.status, 200, 'its slot was given back')
+  assert.equal(h.emulator.requests.length, 1)
 })

@@ -3,10 +3,11 @@
 // dies, and Redis going away mid-run.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
 import { freePort, redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
+import { eventually } from './security-helper.js'
 import { countText, readThenDrop } from './sse-client.js'
 
 const opts = redisTestOptions()
@@ -44,11 +45,8 @@ test('cancel from B stops the upstream call running on A', opts, async (t) => {
   assert.equal((tail.events.at(-3)?.data as { code: string }).code, 'cancelled')
 })
 
-test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
-  // A is a real separate process, so it can really die.
+/** A proxy in a real separate process (so it can really die), on the given Redis and emulator. */
+async function producerProcess (t: TestContext, redisUrl: string, emulatorUrl: string): Promise<{ url: string, kill: () => void }> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: new URL('../', import.meta.url),
@@ -56,23 +54,31 @@ test('producer instance killed mid-stream: the reader on B gets stream_lost + do
       ...process.env,
       PORT: String(port),
       AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulatorUrl,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   t.after(() => { child.kill('SIGKILL') })
   await waitForHttp(`http://127.0.0.1:${port}/readyz`)
+  return { url: `http://127.0.0.1:${port}`, kill: () => child.kill('SIGKILL') }
+}
+
+test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
+  const producer = await producerProcess(t, redis.url, emulator.url)
   const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
 
-  const first = await readThenDrop(`http://127.0.0.1:${port}/v1/converse-stream?prompt=hi`, countText(2))
+  const first = await readThenDrop(`${producer.url}/v1/converse-stream?prompt=hi`, countText(2))
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
   const following = fetchSse(`${b.url}/v1/streams/${streamId}`)
   await new Promise(resolve => setTimeout(resolve, 300))
-  child.kill('SIGKILL')
+  producer.kill()
   const killedAt = Date.now()
   const res = await following
   const tookMs = Date.now() - killedAt
@@ -80,6 +86,32 @@ test('producer instance killed mid-stream: the reader on B gets stream_lost + do
   assert.equal((res.events.at(-3)?.data as { code: string }).code, 'stream_lost')
   assert.equal((res.events.at(-2)?.data as { partial: boolean }).partial, true)
   assert.ok(tookMs < 10_000, `stream_lost within a bounded time (took ${tookMs} ms)`)
+})
+
+test('the original client of a lost stream, reconnecting to a survivor, gets what it missed, then stream_lost + usage + done; then 204', opts, async (t) => {
+  const redis = await startRedis(t)
+  const emulator = await startTestEmulator(t)
+  emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
+  const producer = await producerProcess(t, redis.url, emulator.url)
+  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
+
+  const first = await readThenDrop(`${producer.url}/v1/converse-stream?prompt=hi`, countText(2))
+  await new Promise(resolve => setTimeout(resolve, 300)) // more events are produced while the client is away
+  producer.kill()
+  // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
+  const streamId = (first.events[0]?.data as { streamId: string }).streamId
+  const client = redis.client()
+  await eventually(async () => await client.exists(`bsp:s:${streamId}:lease`) === 0, 10_000)
+  const back = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
+  assert.equal(back.status, 200, 'not 204: the client must learn that its answer was lost')
+  assert.equal(back.events[0]?.id, `${streamId}-${Number(first.lastId.split('-')[1]) + 1}`, 'the replay starts right after what the client had')
+  assert.ok(back.events.some(e => e.event === 'text'), 'what it missed is replayed')
+  assert.deepEqual(eventNames(back.events).slice(-3), ['error', 'usage', 'done'])
+  assert.equal((back.events.at(-3)?.data as { code: string }).code, 'stream_lost')
+  assert.equal((back.events.at(-2)?.data as { partial: boolean }).partial, true)
+  // EventSource reconnects after that clean end too: nothing is left, so 204 stops it.
+  const again = await fetch(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': back.events.at(-1)?.id ?? '' } })
+  assert.equal(again.status, 204)
 })
 
 test('Redis stopped mid-run: live streaming continues, nothing crashes, readiness shows it; resume returns with Redis', opts, async (t) => {

@@ -1,7 +1,8 @@
 // Redis Streams as the shared replay buffer, so a reconnect that a load balancer sends
 // to another instance resumes there. Per stream:
 //   bsp:s:{id}          hash   model, status (running|ended), lastSeq, resumable
-//   bsp:s:{id}:events   stream one entry per relay event: id 0-{seq}, fields t (type), d (data JSON)
+//   bsp:s:{id}:events   stream one entry per relay event: id 0-{seq}, fields t (type), d (data JSON);
+//                       readers on other instances XRANGE it and wait on one shared XREAD BLOCK
 //   bsp:s:{id}:lease    string set by the producer every LEASE_REFRESH_MS; gone = producer died
 //   bsp:s:{id}:readers  string set by remote readers while attached (keeps the grace period open)
 //   bsp:cancel          pub/sub channel: DELETE on any instance reaches the producer
@@ -9,11 +10,11 @@
 // disturbs the live stream (it only loses resumability), see StreamMirror.
 import type { Redis } from 'ioredis'
 import { sequenced, type RelayEvent, type RelayEventType, type SequencedEvent } from '../events.js'
-import { REDIS_COMMAND_TIMEOUT_MS } from '../redis.js'
 import { ProxyError } from '../errors.js'
 import { estimateFromEvents, lostEvents } from './lost.js'
 import type { BufferedEvent, LiveStream } from './live-stream.js'
 import type { StreamMirror } from './mirror.js'
+import { RedisTail } from './redis-tail.js'
 
 const LEASE_MS = 3000
 const LEASE_REFRESH_MS = 1000
@@ -50,10 +51,12 @@ export interface RedisStreamsOptions {
 export class RedisStreams {
   readonly redis: Redis
   readonly #opts: RedisStreamsOptions
+  readonly #tail: RedisTail
 
   constructor (redis: Redis, opts: RedisStreamsOptions) {
     this.redis = redis
     this.#opts = opts
+    this.#tail = new RedisTail(redis, BLOCK_MS)
   }
 
   get healthy (): boolean {
@@ -99,35 +102,34 @@ export class RedisStreams {
    * stream_lost, a partial `usage`, `done`. Ends without `done` only when `signal` aborts.
    */
   async * read (streamId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<SequencedEvent, void, undefined> {
-    // XREAD BLOCK holds its connection. Its commands wait for the connection to be up
-    // (offline queue), bounded by connectTimeout and maxRetriesPerRequest.
-    const conn = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: BLOCK_MS + REDIS_COMMAND_TIMEOUT_MS })
-    conn.on('error', () => {}) // failures surface as rejected commands below
-    const onAbort = (): void => conn.disconnect()
-    signal.addEventListener('abort', onAbort, { once: true })
+    const events = key(streamId, 'events')
     const markAttached = (): void => { this.redis.set(key(streamId, 'readers'), '1', 'PX', READERS_MS).catch(() => {}) }
     markAttached()
     const attached = setInterval(markAttached, READERS_MS / 3)
     let last = afterSeq
     try {
       while (!signal.aborted) {
-        let reply: Array<[string, Array<[string, string[]]>]> | null
+        let entries: Array<[string, string[]]>
         try {
-          reply = await conn.xread('COUNT', 256, 'BLOCK', BLOCK_MS, 'STREAMS', key(streamId, 'events'), `0-${last}`) as typeof reply
+          entries = await this.redis.xrange(events, `(0-${last}`, '+', 'COUNT', 256)
+          if (entries.length === 0) {
+            // Caught up: wait on the instance's one blocking connection (redis-tail.ts).
+            const wake = await this.#tail.wait(events, last, signal)
+            if (wake === 'aborted') return
+            if (wake === 'idle') {
+              const info = await this.info(streamId)
+              if (info === undefined || !info.alive || (info.status === 'ended' && info.lastSeq <= last)) {
+                yield * this.#lost(streamId, last)
+                return
+              }
+            }
+            continue
+          }
         } catch {
           if (signal.aborted) return
           // Redis went away under a reader of another instance's stream: say so, never hang.
           yield * this.#lost(streamId, last)
           return
-        }
-        const entries = reply?.[0]?.[1] ?? []
-        if (entries.length === 0) {
-          const info = await this.info(streamId).catch(() => undefined)
-          if (info === undefined || !info.alive || (info.status === 'ended' && info.lastSeq <= last)) {
-            yield * this.#lost(streamId, last)
-            return
-          }
-          continue
         }
         for (const entry of entries) {
           const event = fromEntry(entry)
@@ -142,9 +144,12 @@ export class RedisStreams {
       }
     } finally {
       clearInterval(attached)
-      signal.removeEventListener('abort', onAbort)
-      conn.disconnect()
     }
+  }
+
+  /** Stops the shared blocking connection (on app close). */
+  close (): void {
+    this.#tail.close()
   }
 
   async * #lost (streamId: string, last: number): AsyncGenerator<SequencedEvent, void, undefined> {

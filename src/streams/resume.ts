@@ -45,7 +45,11 @@ export async function openReader (
   }
   if (remote === undefined || !remote.healthy) return undefined
   const info = await remote.info(point.streamId).catch(() => undefined)
-  if (info === undefined || !info.alive || !info.resumable || !mayAccess(info.owner, requester)) return undefined
+  if (info === undefined || !info.resumable || !mayAccess(info.owner, requester)) return undefined
   if (info.status === 'ended' && point.afterSeq >= info.lastSeq) return undefined
+  // A lost stream (its producer died) is still resumed, to its end (issue 7): the reader
+  // replays what the client missed, then `error` stream_lost, `usage`, `done`. Those
+  // three come after lastSeq, so a client that already has them has nothing left.
+  if (!info.alive && point.afterSeq > info.lastSeq) return undefined
   return { model: info.model, events: remote.read(point.streamId, point.afterSeq, signal) }
 }
