@@ -91,9 +91,14 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   app.removeContentTypeParser(['text/plain'])
   registerErrorHandler(app)
 
+  // @fastify/cors allows only what it is told (FIELD-NOTES 22): DELETE is the Stop button,
+  // last-event-id a fetch reader's resume; a cross-origin page reads a response header
+  // only when it is exposed (when to retry, what is left of the rate limit).
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: ['GET', 'POST'],
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+    exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'www-authenticate'],
     maxAge: 600,
   })
 
