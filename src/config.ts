@@ -28,6 +28,8 @@ export interface Config {
   streamBufferMaxBytes: number
   resumeGraceMs: number
   corsOrigins: readonly string[]
+  /** This server's public origin behind a reverse proxy that rewrites Host (FIELD-NOTES 23). */
+  publicOrigin: string | undefined
   /** Authentication, tickets, origins, limits and budgets (src/security/settings.ts). */
   security: SecurityConfig
   demoPage: boolean
@@ -132,6 +134,9 @@ export function loadConfig (env: Env = process.env): Config {
     if (origin === '*') problems.push('CORS_ORIGINS does not take "*": list exact origins such as https://app.example.com')
     else if (!isOrigin(origin)) problems.push(`CORS_ORIGINS has an invalid origin "${origin}" (scheme://host[:port], no path)`)
   }
+  // Deployment (issue 8): the origin the browser sees, when a proxy rewrites Host.
+  const publicOrigin = str('PUBLIC_ORIGIN')
+  if (publicOrigin !== undefined && !isOrigin(publicOrigin)) problems.push(`PUBLIC_ORIGIN must be an origin such as https://chat.example.com (scheme://host[:port], no path; got "${publicOrigin}")`)
 
   // Security (issue 4): who may call, and how much. Parsing lives in src/security/.
   const apiKeys = parseKeyList(list('API_KEYS'), problems)
@@ -207,6 +212,7 @@ export function loadConfig (env: Env = process.env): Config {
     streamBufferMaxBytes,
     resumeGraceMs,
     corsOrigins,
+    publicOrigin,
     security,
     demoPage,
     shutdownTimeoutMs,
