@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import { CredentialsState } from './bedrock/credentials.js'
 import type { StreamSummary } from './bedrock/relay.js'
 import type { Config } from './config.js'
 import { ProxyError } from './errors.js'
@@ -29,6 +30,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger
   /** ioredis client (REDIS_URL): shared replay buffers and limits. The caller owns and closes it. */
   redis?: Redis
+  /** What /readyz reports about AWS credentials; server.ts fills it from its start-up check. */
+  credentials?: CredentialsState
 }
 
 /** Called once per finished stream or Converse call (usage accounting, budgets). */
@@ -46,6 +49,7 @@ export interface AppContext {
   remote: RedisStreams | undefined
   redis: Redis | undefined
   state: { closing: boolean }
+  credentials: CredentialsState
   /** Plugins register here to see every finished call with its usage. */
   callFinished: CallFinishedHook[]
 }
@@ -80,8 +84,10 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     remote,
     redis: deps.redis,
     state: { closing: false },
+    credentials: deps.credentials ?? new CredentialsState(),
     callFinished: [],
   }
+  ctx.callFinished.push(function recordCredentials (_request, summary) { ctx.credentials.record(summary) })
   if (deps.redis !== undefined) await subscribeToCancels(app, deps.redis, hub)
 
   app.setValidatorCompiler(({ schema, httpPart }) =>

@@ -5,9 +5,14 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger } from 'fastify'
 import { buildApp } from './app.js'
 import { createBedrockClient, resolveRegion } from './bedrock/client.js'
+import { checkCredentials, CredentialsState } from './bedrock/credentials.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
 import { createRedis } from './redis.js'
+
+// Long enough for a container or instance role's metadata endpoint, short enough to warn
+// soon after start-up.
+const CREDENTIALS_CHECK_TIMEOUT_MS = 5000
 
 export async function startServer (config: Config): Promise<{ close: () => Promise<void>, url: string }> {
   const logger = createLogger(config.logLevel)
@@ -17,9 +22,19 @@ export async function startServer (config: Config): Promise<{ close: () => Promi
     throw new ConfigError(['No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)'])
   }
   const redis = config.redisUrl !== undefined ? createRedis(config.redisUrl, logger) : undefined
-  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
+  const credentials = new CredentialsState()
+  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, credentials, ...(redis !== undefined ? { redis } : {}) })
   const url = await app.listen({ port: config.port, host: config.host })
   logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels], redis: redis !== undefined }, 'bedrock-sse-proxy ready')
+  // After listen, never awaited: a slow chain (instance metadata) must not delay start-up.
+  checkCredentials(bedrock, CREDENTIALS_CHECK_TIMEOUT_MS).then(function reportCredentials (check) {
+    if (credentials.status === 'unchecked') credentials.status = check.status // a real call may have answered first
+    if (check.status === 'ok') logger.info({ awsAuth: check.source }, 'AWS credentials found')
+    else if (check.status === 'missing') {
+      logger.warn({ err: check.error, hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a container or instance role, or AWS_BEARER_TOKEN_BEDROCK' },
+        'no AWS credentials found: every Bedrock call will fail with upstream_credentials')
+    } else logger.warn(`AWS credentials not confirmed within ${CREDENTIALS_CHECK_TIMEOUT_MS} ms; /readyz says unchecked until a call tells`)
+  }).catch((err: unknown) => logger.warn({ err }, 'AWS credentials check failed'))
   return {
     url,
     close: async () => {

@@ -9,7 +9,7 @@ import { ProxyError } from '../errors.js'
 import type { RelayEvent } from '../events.js'
 import { partialUsage } from '../usage-estimate.js'
 import { toRelayEvents, type StreamTally } from './relay-events.js'
-import { toProxyError } from './upstream-errors.js'
+import { logLevelOf, toProxyError } from './upstream-errors.js'
 
 /** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
 export type StreamOutcome = 'completed' | 'error' | 'client_closed' | 'cancelled'
@@ -64,8 +64,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
   } catch (err) {
     failure = toProxyError(err, signal)
     if (!(signal.aborted && !(signal.reason instanceof ProxyError))) {
-      const level = failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
-      opts.log[level]({ code: failure.code, err }, 'stream failed')
+      opts.log[logLevelOf(failure)]({ code: failure.code, err }, 'stream failed')
     }
     yield { type: 'error', data: failure.toEventData() }
     // Bedrock bills what the model produced even when its metadata never came (cancelled,
