@@ -2,6 +2,7 @@
 // and tests start it on port 0. Dependencies that talk to the outside (the Bedrock
 // client, the logger) come in through `deps` so tests pass the real SDK pointed at the
 // emulator.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import cors from '@fastify/cors'
@@ -24,6 +25,17 @@ import { streamRoutes } from './routes/streams.js'
 import { StreamHub } from './streams/hub.js'
 import { RedisStreams } from './streams/redis-streams.js'
 import { StreamRegistry } from './streams/registry.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The first step of a graceful shutdown, before close(): /readyz answers 503 and every
+     * response says `Connection: close`, while requests are still served for `delayMs`, so
+     * load balancers stop sending here before anything is refused.
+     */
+    drain: (delayMs: number) => Promise<void>
+  }
+}
 
 export interface AppDeps {
   bedrock: BedrockRuntimeClient
@@ -106,6 +118,18 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
     exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'www-authenticate'],
     maxAge: 600,
+  })
+
+  app.decorate('drain', async function drain (delayMs: number) {
+    ctx.state.closing = true
+    app.log.info({ delayMs }, 'draining: /readyz answers 503, requests are served until the delay ends')
+    await sleep(delayMs)
+  })
+  // A keep-alive connection (a balancer's pool, a browser) would bring its next request
+  // back here; Connection: close sends it through the balancer to another instance.
+  app.addHook('onSend', async function closeConnectionsWhileDraining (_request, reply, payload) {
+    if (ctx.state.closing) reply.header('connection', 'close')
+    return payload
   })
 
   // Open streams would hold fastify.close() forever (FIELD-NOTES 11): end each with

@@ -14,7 +14,13 @@ import { createRedis } from './redis.js'
 // soon after start-up.
 const CREDENTIALS_CHECK_TIMEOUT_MS = 5000
 
-export async function startServer (config: Config): Promise<{ close: () => Promise<void>, url: string }> {
+export interface RunningServer {
+  url: string
+  /** Drain for `delayMs` (readiness 503, still serving), then end open streams and close. */
+  close: (delayMs?: number) => Promise<void>
+}
+
+export async function startServer (config: Config): Promise<RunningServer> {
   const logger = createLogger(config.logLevel)
   const bedrock = createBedrockClient(config)
   const region = await resolveRegion(bedrock)
@@ -37,7 +43,8 @@ export async function startServer (config: Config): Promise<{ close: () => Promi
   }).catch((err: unknown) => logger.warn({ err }, 'AWS credentials check failed'))
   return {
     url,
-    close: async () => {
+    close: async (delayMs = 0) => {
+      await app.drain(delayMs)
       await app.close()
       bedrock.destroy()
       redis?.disconnect()
@@ -55,10 +62,16 @@ async function main (): Promise<void> {
   }
   try {
     const server = await startServer(config)
+    // The whole of it, delay included, within SHUTDOWN_TIMEOUT_MS (close-with-grace exits 1
+    // past it). SIGTERM is what orchestrators send (docker stop, Kubernetes): readiness 503,
+    // serve for SHUTDOWN_DELAY_MS while the load balancer notices, then end open streams
+    // (FIELD-NOTES 11) and exit. SIGINT is Ctrl-C at a terminal, with no balancer to wait
+    // for; a fatal error has nothing to wait for either.
     closeWithGrace({ delay: config.shutdownTimeoutMs }, async function shutdown ({ signal, err }) {
+      const delayMs = err === undefined && signal === 'SIGTERM' ? config.shutdownDelayMs : 0
       if (err !== undefined) process.stderr.write(`fatal: ${err.stack ?? String(err)}\n`)
-      else process.stderr.write(`${String(signal)} received, closing\n`)
-      await server.close()
+      else process.stderr.write(`${String(signal)} received, closing${delayMs > 0 ? ` after a ${delayMs} ms drain` : ''}\n`)
+      await server.close(delayMs)
     })
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
