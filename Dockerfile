@@ -37,9 +37,10 @@ USER node
 # Slim images have no curl: node's own fetch. Assumes HOST covers loopback (0.0.0.0 does).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# close-with-grace handles SIGTERM: open streams get `error` shutting_down + `done`, and
-# the process exits within SHUTDOWN_TIMEOUT_MS (default 10000). `docker stop` waits only
-# 10 s before SIGKILL: use `docker run --stop-timeout 15` (compose: stop_grace_period).
+# close-with-grace handles SIGTERM: /readyz 503 while requests are still served for
+# SHUTDOWN_DELAY_MS (5000), then open streams get `error` shutting_down + `done`, and the
+# process exits within SHUTDOWN_TIMEOUT_MS (default 10000, the delay included). `docker stop`
+# waits only 10 s before SIGKILL: use `docker run --stop-timeout 15` (compose: stop_grace_period).
 STOPSIGNAL SIGTERM
 # Exec form, the same command as `npm start` without its `--env-file-if-exists=.env`: a
 # container takes its settings from the real environment (compose's env_file, `docker run

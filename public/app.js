@@ -223,12 +223,41 @@ ui.prompt.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && !ui.send.disabled) ui.form.requestSubmit()
 })
 // Closing alone would leave the server waiting RESUME_GRACE_MS for a reconnect; the
-// DELETE cancels the upstream Bedrock call at once.
-ui.stop.addEventListener('click', () => {
+// DELETE cancels the upstream Bedrock call at once. Its answer is the real outcome: a
+// refused cancel (403 behind a proxy that rewrites Host, 429, 404) is shown as such,
+// never as "Stopped" (issue 8).
+async function cancelStream (streamId) {
+  try {
+    const res = await fetch(`/v1/streams/${encodeURIComponent(streamId)}`, { method: 'DELETE' })
+    const body = await res.json().catch(() => ({}))
+    if (res.status === 202) return { state: 'stopped', status: 'Stopped: the server cancelled the upstream call.' }
+    if (res.status === 200) return { state: 'stopped', status: 'Stopped: the answer had already ended on the server.' }
+    const failure = body.error ?? { code: `http_${res.status}`, message: 'The server refused the cancel.' }
+    return { state: 'error', failure: { ...failure, retryable: res.status === 429 || res.status >= 500 } }
+  } catch {
+    return { state: 'error', failure: { code: 'cancel_failed', message: 'The cancel request did not reach the server.', retryable: true } }
+  }
+}
+
+ui.stop.addEventListener('click', async () => {
   if (es === null) return
   closeStream()
-  if (run.streamId) fetch(`/v1/streams/${run.streamId}`, { method: 'DELETE' }).catch(() => {})
-  setState('stopped', 'Stopped by you: the server cancels the upstream call.')
+  const stopped = run
+  if (!stopped.streamId) {
+    // No `start` yet, so no id to cancel: the server ends the call once nobody reconnects.
+    setState('stopped', 'Stopped before the stream started: the server ends it by itself.')
+    return
+  }
+  setState('stopping', 'Stopping…')
+  const outcome = await cancelStream(stopped.streamId)
+  if (run !== stopped) return // a new question started meanwhile
+  if (outcome.state === 'stopped') {
+    setState('stopped', outcome.status)
+    return
+  }
+  stopped.failed = outcome.failure
+  showError(outcome.failure)
+  setState('error', `Stop refused: ${outcome.failure.code}: ${outcome.failure.message} The server ends the upstream call by itself once nobody reads the stream.`)
 })
 document.querySelectorAll('[data-prompt]').forEach((button) => button.addEventListener('click', () => {
   ui.prompt.value = button.dataset.prompt

@@ -2,6 +2,7 @@
 // and tests start it on port 0. Dependencies that talk to the outside (the Bedrock
 // client, the logger) come in through `deps` so tests pass the real SDK pointed at the
 // emulator.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import cors from '@fastify/cors'
@@ -9,6 +10,7 @@ import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import { CredentialsState } from './bedrock/credentials.js'
 import type { StreamSummary } from './bedrock/relay.js'
 import type { Config } from './config.js'
 import { ProxyError } from './errors.js'
@@ -25,11 +27,24 @@ import { StreamHub } from './streams/hub.js'
 import { RedisStreams } from './streams/redis-streams.js'
 import { StreamRegistry } from './streams/registry.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The first step of a graceful shutdown, before close(): /readyz answers 503 and every
+     * response says `Connection: close`, while requests are still served for `delayMs`, so
+     * load balancers stop sending here before anything is refused.
+     */
+    drain: (delayMs: number) => Promise<void>
+  }
+}
+
 export interface AppDeps {
   bedrock: BedrockRuntimeClient
   logger?: FastifyBaseLogger
   /** ioredis client (REDIS_URL): shared replay buffers and limits. The caller owns and closes it. */
   redis?: Redis
+  /** What /readyz reports about AWS credentials; server.ts fills it from its start-up check. */
+  credentials?: CredentialsState
 }
 
 /** Called once per finished stream or Converse call (usage accounting, budgets). */
@@ -47,6 +62,7 @@ export interface AppContext {
   remote: RedisStreams | undefined
   redis: Redis | undefined
   state: { closing: boolean }
+  credentials: CredentialsState
   /** Plugins register here to see every finished call with its usage. */
   callFinished: CallFinishedHook[]
 }
@@ -94,8 +110,10 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     remote,
     redis: deps.redis,
     state: { closing: false },
+    credentials: deps.credentials ?? new CredentialsState(),
     callFinished: [],
   }
+  ctx.callFinished.push(function recordCredentials (_request, summary) { ctx.credentials.record(summary) })
   if (deps.redis !== undefined) await subscribeToCancels(app, deps.redis, hub)
 
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -109,10 +127,27 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     request.log.info({ req: request, res: reply, responseTimeMs: Math.round(reply.elapsedTime) }, 'request completed')
   })
 
+  // @fastify/cors allows only what it is told (FIELD-NOTES 22): DELETE is the Stop button,
+  // last-event-id a fetch reader's resume; a cross-origin page reads a response header
+  // only when it is exposed (when to retry, what is left of the rate limit).
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
-    methods: ['GET', 'POST'],
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+    exposedHeaders: ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'www-authenticate'],
     maxAge: 600,
+  })
+
+  app.decorate('drain', async function drain (delayMs: number) {
+    ctx.state.closing = true
+    app.log.info({ delayMs }, 'draining: /readyz answers 503, requests are served until the delay ends')
+    await sleep(delayMs)
+  })
+  // A keep-alive connection (a balancer's pool, a browser) would bring its next request
+  // back here; Connection: close sends it through the balancer to another instance.
+  app.addHook('onSend', async function closeConnectionsWhileDraining (_request, reply, payload) {
+    if (ctx.state.closing) reply.header('connection', 'close')
+    return payload
   })
 
   // Open streams would hold fastify.close() forever (FIELD-NOTES 11): end each with

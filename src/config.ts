@@ -33,6 +33,10 @@ export interface Config {
   streamBufferMaxBytes: number
   resumeGraceMs: number
   corsOrigins: readonly string[]
+  /** This server's public origin behind a reverse proxy that rewrites Host (FIELD-NOTES 23). */
+  publicOrigin: string | undefined
+  /** On SIGTERM: /readyz answers 503 but requests are still served this long, while load balancers notice. */
+  shutdownDelayMs: number
   /** Authentication, tickets, origins, limits and budgets (src/security/settings.ts). */
   security: SecurityConfig
   demoPage: boolean
@@ -59,6 +63,9 @@ export const DEFAULTS = {
   streamTtlMs: 300_000, // replay buffer kept this long after a stream ends
   streamBufferMaxBytes: 2_097_152,
   resumeGraceMs: 10_000, // a client that left has this long to come back before Bedrock is aborted
+  // Load balancers poll readiness every few seconds (Kubernetes: 10 s period by default; endpoint
+  // removal after the first 503 takes about as long): keep serving while they notice.
+  shutdownDelayMs: 5_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
 } as const
@@ -146,6 +153,12 @@ export function loadConfig (env: Env = process.env): Config {
     if (origin === '*') problems.push('CORS_ORIGINS does not take "*": list exact origins such as https://app.example.com')
     else if (!isOrigin(origin)) problems.push(`CORS_ORIGINS has an invalid origin "${origin}" (scheme://host[:port], no path)`)
   }
+  // Deployment (issue 8): the origin the browser sees, when a proxy rewrites Host.
+  const publicOrigin = str('PUBLIC_ORIGIN')
+  if (publicOrigin !== undefined && !isOrigin(publicOrigin)) problems.push(`PUBLIC_ORIGIN must be an origin such as https://chat.example.com (scheme://host[:port], no path; got "${publicOrigin}")`)
+  // Checked against SHUTDOWN_TIMEOUT_MS below: the delay is part of the shutdown, not added to it.
+  const shutdownDelaySet = str('SHUTDOWN_DELAY_MS') !== undefined
+  let shutdownDelayMs = int('SHUTDOWN_DELAY_MS', DEFAULTS.shutdownDelayMs, 0, 600_000)
 
   // Security (issue 4): who may call, and how much. Parsing lives in src/security/.
   const apiKeys = parseKeyList(list('API_KEYS'), problems)
@@ -203,6 +216,10 @@ export function loadConfig (env: Env = process.env): Config {
 
   const demoPage = bool('DEMO_PAGE', false)
   const shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS', DEFAULTS.shutdownTimeoutMs, 0, 600_000)
+  if (!shutdownDelaySet) shutdownDelayMs = Math.min(DEFAULTS.shutdownDelayMs, Math.floor(shutdownTimeoutMs / 2)) // a short SHUTDOWN_TIMEOUT_MS keeps working
+  else if (shutdownDelayMs > 0 && shutdownDelayMs >= shutdownTimeoutMs) {
+    problems.push(`SHUTDOWN_DELAY_MS (${shutdownDelayMs}) must be less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}): the delay is part of the shutdown, and open streams need time to end after it`)
+  }
   const logLevel = str('LOG_LEVEL') ?? DEFAULTS.logLevel
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`)
 
@@ -228,6 +245,8 @@ export function loadConfig (env: Env = process.env): Config {
     streamBufferMaxBytes,
     resumeGraceMs,
     corsOrigins,
+    publicOrigin,
+    shutdownDelayMs,
     security,
     demoPage,
     shutdownTimeoutMs,

@@ -27,6 +27,8 @@ export const ERROR_CATALOGUE = {
   upstream_unavailable: { status: 503, retryable: true, message: 'Bedrock is temporarily unavailable; retry later.' },
   upstream_rejected: { status: 400, retryable: false, message: 'Bedrock rejected the request.' },
   upstream_denied: { status: 502, retryable: false, message: 'The server is not allowed to call this model; contact its operator.' },
+  // The server's own configuration, not Bedrock's answer (FIELD-NOTES 25): nothing was sent.
+  upstream_credentials: { status: 500, retryable: false, message: 'The server has no AWS credentials to call Bedrock; contact its operator.' },
   upstream_error: { status: 502, retryable: true, message: 'Bedrock failed while answering; retry.' },
   upstream_timeout: { status: 504, retryable: true, message: 'Bedrock did not answer in time; retry.' },
   upstream_truncated: { status: 502, retryable: true, message: 'The Bedrock stream ended before the answer was complete; retry.' },

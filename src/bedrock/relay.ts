@@ -9,7 +9,7 @@ import { ProxyError } from '../errors.js'
 import type { RelayEvent } from '../events.js'
 import { partialUsage } from '../usage-estimate.js'
 import { toRelayEvents, type StreamTally } from './relay-events.js'
-import { toProxyError } from './upstream-errors.js'
+import { logLevelOf, toProxyError } from './upstream-errors.js'
 
 /** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
 export type StreamOutcome = 'completed' | 'error' | 'client_closed' | 'cancelled'
@@ -70,7 +70,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
       if (failure.code === 'cancelled' || failure.code === 'shutting_down') opts.log.info({ code: failure.code, reason: failure.message }, 'stream ended early')
       else opts.log.warn({ code: failure.code, err: signal.reason }, 'stream failed')
     } else if (!signal.aborted) {
-      opts.log[failure.status >= 500 ? 'error' : 'warn']({ code: failure.code, err }, 'stream failed')
+      opts.log[logLevelOf(failure)]({ code: failure.code, err }, 'stream failed')
     }
     yield { type: 'error', data: failure.toEventData() }
     // Bedrock bills what the model produced even when its metadata never came (cancelled,

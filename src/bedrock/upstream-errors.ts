@@ -17,7 +17,10 @@ const BY_NAME: Record<string, ErrorCode> = {
   InvalidSignatureException: 'upstream_denied',
   ExpiredTokenException: 'upstream_denied',
   UnauthorizedException: 'upstream_denied',
-  CredentialsProviderError: 'upstream_denied',
+  // No credentials anywhere in the chain (or no Bedrock API key): thrown before any
+  // request is sent, so it is the server's configuration, not a refusal (FIELD-NOTES 25).
+  CredentialsProviderError: 'upstream_credentials',
+  TokenProviderError: 'upstream_credentials',
   InternalServerException: 'upstream_error',
   ModelStreamErrorException: 'upstream_error',
   ModelErrorException: 'upstream_error',
@@ -57,6 +60,11 @@ export function toProxyError (err: unknown, signal?: AbortSignal): ProxyError {
   // Unknown 4xx from Bedrock: our request was wrong in a way we do not model; 5xx or
   // socket failures (ECONNRESET, ERR_HTTP2_*, a corrupt event-stream frame): upstream.
   return new ProxyError('upstream_error', { cause: err })
+}
+
+/** Log level of a failed call: the server's or upstream's fault (5xx) is an error, the rest a warning. */
+export function logLevelOf (failure: ProxyError): 'error' | 'warn' {
+  return failure.status >= 500 && failure.code !== 'shutting_down' ? 'error' : 'warn'
 }
 
 /** The HTTP/2 handler wraps socket errors: ERR_HTTP2_STREAM_CANCEL caused by ECONNREFUSED. */

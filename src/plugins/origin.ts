@@ -10,6 +10,8 @@ import { isLoopbackHost, type SecurityConfig } from '../security/settings.js'
 
 export interface OriginOptions {
   corsOrigins: readonly string[]
+  /** PUBLIC_ORIGIN: this server's own origin as browsers see it, behind a proxy that rewrites Host. */
+  publicOrigin: string | undefined
   authMode: SecurityConfig['authMode']
 }
 
@@ -49,8 +51,10 @@ export async function registerOriginCheck (app: FastifyInstance, opts: OriginOpt
       throw new ProxyError('forbidden_origin', { message: 'This server answers only to a loopback Host (127.0.0.1, localhost, [::1]) while it runs without API keys.' })
     }
     const origin = request.headers.origin
-    // request.host: X-Forwarded-Host when TRUST_PROXY trusts the hop that set it.
-    if (origin === undefined || allowed.has(origin) || isSameOrigin(origin, request.host)) return
+    // request.host: X-Forwarded-Host when TRUST_PROXY trusts the hop that set it. A proxy
+    // that forwards no host (nginx's plain proxy_pass sends the upstream's name,
+    // FIELD-NOTES 23) needs PUBLIC_ORIGIN, compared exactly, scheme included.
+    if (origin === undefined || allowed.has(origin) || origin === opts.publicOrigin || isSameOrigin(origin, request.host)) return
     throw new ProxyError('forbidden_origin')
   })
 }

@@ -35,7 +35,7 @@ async function security (app: FastifyInstance, ctx: AppContext): Promise<void> {
   const signer = new TicketSigner(settings.ticketSecret ?? randomBytes(32), redis === undefined ? randomBytes(9).toString('base64url') : undefined)
   app.log.info({ auth: { mode: settings.authMode, apiKeys: settings.apiKeys.length, jwt: settings.jwt !== undefined, store: ctx.redis !== undefined ? 'redis' : 'memory' } }, 'security configured')
 
-  await registerOriginCheck(app, { corsOrigins: config.corsOrigins, authMode: settings.authMode })
+  await registerOriginCheck(app, { corsOrigins: config.corsOrigins, publicOrigin: config.publicOrigin, authMode: settings.authMode })
   await registerAuth(app, { security: settings, store, signer })
   await registerRateLimit(app, settings, ctx.redis)
   await registerLimits(app, { ctx, security: settings, store })

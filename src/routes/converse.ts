@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
 import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
 import type { StreamSummary } from '../bedrock/relay.js'
-import { toProxyError } from '../bedrock/upstream-errors.js'
+import { logLevelOf, toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
@@ -46,7 +46,8 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
     } catch (err) {
       const failure = toProxyError(err, controller.signal)
       const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, durationMs: Date.now() - startedAt }
-      request.log.warn({ call: summary, err }, 'converse failed')
+      // The same level as a stream's failure (upstream_credentials, upstream_error: error).
+      request.log[logLevelOf(failure)]({ call: summary, err }, 'converse failed')
       for (const hook of ctx.callFinished) hook(request, summary)
       throw failure
     } finally {

@@ -10,11 +10,15 @@ export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Prom
 
   // Readiness: 503 while shutting down, so a load balancer drains this instance. Redis
   // down is `degraded`, not unready: live streaming still works, only resume across
-  // instances is off, and pulling every instance would be worse.
+  // instances is off, and pulling every instance would be worse. Missing AWS credentials
+  // are `degraded` too, not unready: every instance shares the configuration, so a 503
+  // would pull them all and clients would get the balancer's bare 502 instead of
+  // `upstream_credentials`; draining cannot fix it, the operator must (alert on it).
   app.get('/readyz', async function readiness (_request, reply) {
     const redis = ctx.remote === undefined ? 'off' : ctx.remote.healthy ? 'up' : 'down'
-    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis }
+    const credentials = ctx.credentials.status
+    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis, credentials }
     if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
-    return { status: redis === 'down' ? 'degraded' : 'ready', ...body }
+    return { status: redis === 'down' || credentials === 'missing' ? 'degraded' : 'ready', ...body }
   })
 }
