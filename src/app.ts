@@ -4,6 +4,7 @@
 // emulator.
 import { fileURLToPath } from 'node:url'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import type { TracerProvider } from '@opentelemetry/api'
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
@@ -14,6 +15,8 @@ import type { Config } from './config.js'
 import { ProxyError } from './errors.js'
 import { createLogger } from './logger.js'
 import { registerErrorHandler } from './plugins/error-handler.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { pressurePlugin } from './plugins/pressure.js'
 import { securityPlugin } from './plugins/security.js'
 import { converseRoutes } from './routes/converse.js'
 import { converseStreamRoutes } from './routes/converse-stream.js'
@@ -29,6 +32,12 @@ export interface AppDeps {
   logger?: FastifyBaseLogger
   /** ioredis client (REDIS_URL): shared replay buffers and limits. The caller owns and closes it. */
   redis?: Redis
+  /**
+   * OpenTelemetry tracer provider (tests pass one with an in-memory exporter); the caller
+   * owns and shuts it down. Without it, OTEL_EXPORTER_OTLP_ENDPOINT makes the app create
+   * its own OTLP provider, shut down when the app closes.
+   */
+  tracerProvider?: TracerProvider
 }
 
 /** Called once per finished stream or Converse call (usage accounting, budgets). */
@@ -48,6 +57,15 @@ export interface AppContext {
   state: { closing: boolean }
   /** Plugins register here to see every finished call with its usage. */
   callFinished: CallFinishedHook[]
+  /** Called for every heartbeat written to a stream (metrics replaces it); keep it cheap. */
+  heartbeatSent: () => void
+  /** Overload state, when a PRESSURE_* bound is configured (plugins/pressure.ts). */
+  pressure?: OverloadState
+}
+
+export interface OverloadState {
+  underPressure: () => boolean
+  usage: () => { eventLoopDelay: number, heapUsed: number }
 }
 
 // Unknown fields are refused rather than silently removed (Fastify's default Ajv has
@@ -81,6 +99,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     redis: deps.redis,
     state: { closing: false },
     callFinished: [],
+    heartbeatSent: () => {},
   }
   if (deps.redis !== undefined) await subscribeToCancels(app, deps.redis, hub)
 
@@ -110,6 +129,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     hub.clear()
   })
 
+  // Observability first: the request span and the refusal counter must see requests that
+  // security refuses, and overload refusals are the cheapest (before any auth work).
+  await registerTracing(app, ctx, config, deps)
+  await app.register(pressurePlugin, ctx)
+  if (config.metrics.enabled) await app.register(metricsPlugin, ctx)
   // Before the routes: origin, auth, rate limit and limits hooks must cover all of them.
   await app.register(securityPlugin, ctx)
   await app.register(healthRoutes, ctx)
@@ -120,4 +144,22 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     await app.register(fastifyStatic, { root: fileURLToPath(new URL('../public/', import.meta.url)) })
   }
   return app
+}
+
+/**
+ * Tracing costs nothing when off: the plugin, the OpenTelemetry API and the SDK are
+ * imported only when a provider is given or an OTLP endpoint is configured.
+ */
+async function registerTracing (app: FastifyInstance, ctx: AppContext, config: Config, deps: AppDeps): Promise<void> {
+  let provider = deps.tracerProvider
+  if (provider === undefined && config.tracing !== undefined) {
+    const { createOtlpTracerProvider } = await import('./telemetry/otlp-provider.js')
+    const owned = createOtlpTracerProvider(config.tracing)
+    provider = owned.provider
+    // After every response has closed (their spans ended): flush, then stop the exporter.
+    app.addHook('onClose', async function shutDownTracing () { await owned.shutdown() })
+  }
+  if (provider === undefined) return
+  const { tracingPlugin } = await import('./plugins/tracing.js')
+  await app.register(tracingPlugin, { ctx, provider })
 }

@@ -13,7 +13,10 @@ export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Prom
   // instances is off, and pulling every instance would be worse.
   app.get('/readyz', async function readiness (_request, reply) {
     const redis = ctx.remote === undefined ? 'off' : ctx.remote.healthy ? 'up' : 'down'
-    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis }
+    // Overload refuses new streams (503 server_overloaded) but stays ready: were every
+    // instance overloaded at once, a load balancer would otherwise have nowhere to go.
+    const pressure = ctx.pressure === undefined ? 'off' : ctx.pressure.underPressure() ? 'overloaded' : 'ok'
+    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis, pressure }
     if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
     return { status: redis === 'down' ? 'degraded' : 'ready', ...body }
   })
