@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import type { TracerProvider } from '@opentelemetry/api'
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
 import { Ajv, type Options as AjvOptions } from 'ajv'
@@ -17,6 +18,8 @@ import { ProxyError } from './errors.js'
 import { createLogger } from './logger.js'
 import { answerClientError, answerFrameworkError, registerErrorHandler } from './plugins/error-handler.js'
 import { registerBodiesInFlight } from './plugins/bodies-in-flight.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { pressurePlugin } from './plugins/pressure.js'
 import { securityPlugin } from './plugins/security.js'
 import { converseRoutes } from './routes/converse.js'
 import { converseStreamRoutes } from './routes/converse-stream.js'
@@ -45,6 +48,12 @@ export interface AppDeps {
   redis?: Redis
   /** What /readyz reports about AWS credentials; server.ts fills it from its start-up check. */
   credentials?: CredentialsState
+  /**
+   * OpenTelemetry tracer provider (tests pass one with an in-memory exporter); the caller
+   * owns and shuts it down. Without it, OTEL_EXPORTER_OTLP_ENDPOINT makes the app create
+   * its own OTLP provider, shut down when the app closes.
+   */
+  tracerProvider?: TracerProvider
 }
 
 /** Called once per finished stream or Converse call (usage accounting, budgets). */
@@ -65,6 +74,15 @@ export interface AppContext {
   credentials: CredentialsState
   /** Plugins register here to see every finished call with its usage. */
   callFinished: CallFinishedHook[]
+  /** Called for every heartbeat written to a stream (metrics replaces it); keep it cheap. */
+  heartbeatSent: () => void
+  /** Overload state, when a PRESSURE_* bound is configured (plugins/pressure.ts). */
+  pressure?: OverloadState
+}
+
+export interface OverloadState {
+  underPressure: () => boolean
+  usage: () => { eventLoopDelay: number, heapUsed: number }
 }
 
 // Unknown fields are refused rather than silently removed (Fastify's default Ajv has
@@ -112,6 +130,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     state: { closing: false },
     credentials: deps.credentials ?? new CredentialsState(),
     callFinished: [],
+    heartbeatSent: () => {},
   }
   ctx.callFinished.push(function recordCredentials (_request, summary) { ctx.credentials.record(summary) })
   if (deps.redis !== undefined) await subscribeToCancels(app, deps.redis, hub)
@@ -164,6 +183,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     remote?.close()
   })
 
+  // Observability first: the request span and the refusal counter must see requests that
+  // security refuses, and overload refusals are the cheapest (before any auth work).
+  await registerTracing(app, ctx, config, deps)
+  await app.register(pressurePlugin, ctx)
+  if (config.metrics.enabled) await app.register(metricsPlugin, ctx)
   // Before the routes: origin, auth, rate limit and limits hooks must cover all of them.
   await app.register(securityPlugin, ctx)
   await app.register(healthRoutes, ctx)
@@ -174,4 +198,22 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     await app.register(fastifyStatic, { root: fileURLToPath(new URL('../public/', import.meta.url)) })
   }
   return app
+}
+
+/**
+ * Tracing costs nothing when off: the plugin, the OpenTelemetry API and the SDK are
+ * imported only when a provider is given or an OTLP endpoint is configured.
+ */
+async function registerTracing (app: FastifyInstance, ctx: AppContext, config: Config, deps: AppDeps): Promise<void> {
+  let provider = deps.tracerProvider
+  if (provider === undefined && config.tracing !== undefined) {
+    const { createOtlpTracerProvider } = await import('./telemetry/otlp-provider.js')
+    const owned = createOtlpTracerProvider(config.tracing)
+    provider = owned.provider
+    // After every response has closed (their spans ended): flush, then stop the exporter.
+    app.addHook('onClose', async function shutDownTracing () { await owned.shutdown() })
+  }
+  if (provider === undefined) return
+  const { tracingPlugin } = await import('./plugins/tracing.js')
+  await app.register(tracingPlugin, { ctx, provider })
 }

@@ -5,6 +5,7 @@
 
 import { checkKeys, parseKeyList, readKeyFile } from './security/keys.js'
 import { BUDGET_PERIODS, isLoopbackHost, MIN_SECRET_CHARS, parseTrustProxy, SECURITY_DEFAULTS, type BudgetPeriod, type SecurityConfig } from './security/settings.js'
+import { metricsRule, OBSERVABILITY_DEFAULTS, parseOtlpHeaders, tracesUrl, type MetricsConfig, type PressureConfig, type TracingConfig } from './telemetry/settings.js'
 
 export interface Config {
   port: number
@@ -42,6 +43,12 @@ export interface Config {
   demoPage: boolean
   shutdownTimeoutMs: number
   logLevel: string
+  /** GET /metrics (src/telemetry/settings.ts has the rule for when it is served). */
+  metrics: MetricsConfig
+  /** OpenTelemetry traces over OTLP/HTTP; undefined = off (the SDK is not even loaded). */
+  tracing: TracingConfig | undefined
+  /** Overload bounds past which new streams get 503 server_overloaded. */
+  pressure: PressureConfig
 }
 
 export type Env = Record<string, string | undefined>
@@ -223,6 +230,24 @@ export function loadConfig (env: Env = process.env): Config {
   const logLevel = str('LOG_LEVEL') ?? DEFAULTS.logLevel
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`)
 
+  // Observability (issue 8): metrics, traces, overload. Rules in src/telemetry/settings.ts.
+  const metrics = metricsRule({
+    port: str('METRICS_PORT') !== undefined ? int('METRICS_PORT', 0, 0, 65535) : undefined,
+    host: str('METRICS_HOST'),
+    token: str('METRICS_TOKEN'),
+    mainHost: host,
+    mainPort: port,
+    authMode: security.authMode,
+  }, problems)
+  const otlpUrl = tracesUrl(str('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'), str('OTEL_EXPORTER_OTLP_ENDPOINT'), problems)
+  const otlpHeaders = parseOtlpHeaders(str('OTEL_EXPORTER_OTLP_HEADERS'), problems)
+  const serviceName = str('OTEL_SERVICE_NAME') ?? OBSERVABILITY_DEFAULTS.serviceName
+  const tracing = otlpUrl !== undefined ? { url: otlpUrl, headers: otlpHeaders, serviceName } : undefined
+  const pressure = {
+    maxEventLoopDelayMs: int('PRESSURE_MAX_EVENT_LOOP_DELAY_MS', OBSERVABILITY_DEFAULTS.pressureMaxEventLoopDelayMs, 0, 3_600_000),
+    maxHeapBytes: int('PRESSURE_MAX_HEAP_BYTES', OBSERVABILITY_DEFAULTS.pressureMaxHeapBytes, 0, Number.MAX_SAFE_INTEGER),
+  }
+
   if (problems.length > 0) throw new ConfigError(problems)
   return {
     port,
@@ -251,6 +276,9 @@ export function loadConfig (env: Env = process.env): Config {
     demoPage,
     shutdownTimeoutMs,
     logLevel,
+    metrics,
+    tracing,
+    pressure,
   }
 }
 

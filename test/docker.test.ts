@@ -151,7 +151,7 @@ test('the Dockerfile builds in one stage and runs in another, both on the Node L
   assert.equal(read('.node-version').trim(), major)
   for (const stage of STAGES) assert.equal(stage.image, `node:${major}-bookworm-slim`, `stage ${stage.name}`)
   // engines states the floor, 22 (Node 20 is past its end of life); never above what the image runs.
-  assert.equal(PACKAGE.engines?.node, '>=22.12')
+  assert.equal(PACKAGE.engines?.node, '>=22.15')
   assert.ok(all(STAGES[0] as Stage, 'RUN').some(i => i.args === 'npm run build'), 'the first stage runs npm run build')
 })
 

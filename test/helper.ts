@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.js'
+import { buildApp, type AppDeps } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
@@ -41,6 +41,8 @@ export interface BuildOptions {
   redisUrl?: string
   /** SDK client options on top of the defaults (e.g. maxAttempts). */
   client?: ConstructorParameters<typeof BedrockRuntimeClient>[0]
+  /** An OpenTelemetry tracer provider (deps.tracerProvider), e.g. with an in-memory exporter. */
+  tracerProvider?: AppDeps['tracerProvider']
 }
 
 export async function startTestEmulator (t: TestContext, opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -61,7 +63,10 @@ export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'
 export async function build (t: TestContext, opts: BuildOptions = {}): Promise<Harness> {
   const emulator = opts.sharedEmulator ?? await startTestEmulator(t, opts.emulator)
   const bedrock = emulatorClient(emulator, opts.client)
-  const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', ...opts.env })
+  // The event-loop-delay bound is off unless a test sets it: two test files share two
+  // cores, and a busy moment must not turn into a 503 in a test about something else
+  // (test/pressure.test.ts crosses the bounds on purpose).
+  const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...opts.env })
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {
@@ -72,7 +77,12 @@ export async function build (t: TestContext, opts: BuildOptions = {}): Promise<H
   const logger = createLogger(config.logLevel, sink)
   const redis = opts.redisUrl !== undefined ? createRedis(opts.redisUrl, logger) : undefined
   if (redis !== undefined) await waitForRedis(redis)
-  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
+  const app = await buildApp(config, {
+    bedrock,
+    logger: logger as FastifyBaseLogger,
+    ...(redis !== undefined ? { redis } : {}),
+    ...(opts.tracerProvider !== undefined ? { tracerProvider: opts.tracerProvider } : {}),
+  })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   const secrets = new Set(secretsOfEnv(opts.env))
   t.after(async () => {

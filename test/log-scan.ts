@@ -17,7 +17,7 @@ const SHAPES: Array<[string, RegExp]> = [
 /** The secrets a configuration holds (the raw API_KEYS entries and the signing secrets). */
 export function secretsOfEnv (env: Env = {}): string[] {
   const keys = (env.API_KEYS ?? '').split(',').map(s => s.trim()).filter(s => s.length >= 8 && !s.startsWith('sha256:'))
-  return [AWS_TEST_SECRET, ...keys, env.TICKET_SECRET, env.JWT_SECRET].filter((s): s is string => s !== undefined && s !== '')
+  return [AWS_TEST_SECRET, ...keys, env.TICKET_SECRET, env.JWT_SECRET, env.METRICS_TOKEN].filter((s): s is string => s !== undefined && s !== '')
 }
 
 export function assertNoSecretsInLogs (logs: ReadonlyArray<Record<string, unknown>>, secrets: Iterable<string>): void {

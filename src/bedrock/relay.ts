@@ -23,6 +23,10 @@ export interface StreamSummary {
   timeToFirstTokenMs?: number
   inputTokens?: number
   outputTokens?: number
+  cacheReadInputTokens?: number
+  cacheWriteInputTokens?: number
+  /** HTTP attempts the SDK made (its retries included), when it reported them ($metadata.attempts). */
+  upstreamAttempts?: number
   durationMs: number
   /** The token counts are estimates (Bedrock's metadata never came). */
   partial?: true
@@ -52,6 +56,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
   const startedAt = Date.now()
   const tally: StreamTally = { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0 }
   let failure: ProxyError | undefined
+  let attempts: number | undefined
   try {
     yield { type: 'start', data: { streamId, model: input.modelId } }
     // send() resolves only once the first event frame has arrived (FIELD-NOTES 3), so
@@ -59,11 +64,13 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
     const response = await withDeadline(
       client.send(new ConverseStreamCommand(input), { abortSignal: signal }),
       opts.firstEventTimeoutMs, controller, 'first event')
+    attempts = response.$metadata.attempts
     if (response.stream === undefined) throw new ProxyError('upstream_truncated', { cause: new Error('no stream in response') })
     const upstream = withIdleDeadline(response.stream, opts.idleTimeoutMs, controller)
     for await (const event of toRelayEvents(upstream, tally)) yield event
   } catch (err) {
     failure = toProxyError(err, signal)
+    attempts ??= attemptsOf(err)
     if (signal.aborted && signal.reason instanceof ProxyError) {
       // We ended it (timeout, DELETE, grace over, shutdown): what the SDK threw then is a
       // consequence (often "ended before complete"), so the log names our reason.
@@ -89,11 +96,21 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
       ...(tally.stopReason !== undefined ? { stopReason: tally.stopReason } : {}),
       ...(tally.firstEventAt !== undefined ? { timeToFirstTokenMs: tally.firstEventAt - startedAt } : {}),
       ...(tally.usage !== undefined ? { inputTokens: tally.usage.inputTokens, outputTokens: tally.usage.outputTokens } : {}),
+      ...(tally.usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: tally.usage.cacheReadInputTokens } : {}),
+      ...(tally.usage?.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: tally.usage.cacheWriteInputTokens } : {}),
       ...(tally.usage?.partial === true ? { partial: true } : {}),
+      ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}),
       durationMs: Date.now() - startedAt,
     })
   }
   yield { type: 'done', data: {} }
+}
+
+/** The SDK's attempt count on a service error ($metadata, retries included); undefined for aborts and network errors. */
+export function attemptsOf (err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object' || !('$metadata' in err)) return undefined
+  const metadata = (err as { $metadata?: { attempts?: unknown } }).$metadata
+  return typeof metadata?.attempts === 'number' ? metadata.attempts : undefined
 }
 
 /** Characters of text the request sends (system and messages), for a partial usage estimate. */

@@ -4,7 +4,7 @@ import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
 import type { FastifyInstance } from 'fastify'
 import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
 import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
-import type { StreamSummary } from '../bedrock/relay.js'
+import { attemptsOf, type StreamSummary } from '../bedrock/relay.js'
 import { logLevelOf, toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
@@ -33,7 +33,18 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       const out = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: controller.signal })
       const content = out.output?.message?.content ?? []
       const usage = toUsage(out.usage)
-      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: 'completed', stopReason: out.stopReason ?? 'unknown', inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, durationMs: Date.now() - startedAt }
+      const summary: StreamSummary = {
+        streamId: callId,
+        model: input.modelId,
+        outcome: 'completed',
+        stopReason: out.stopReason ?? 'unknown',
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        ...(usage.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: usage.cacheReadInputTokens } : {}),
+        ...(usage.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: usage.cacheWriteInputTokens } : {}),
+        ...(out.$metadata.attempts !== undefined ? { upstreamAttempts: out.$metadata.attempts } : {}),
+        durationMs: Date.now() - startedAt,
+      }
       request.log.info({ call: summary }, 'converse finished')
       for (const hook of ctx.callFinished) hook(request, summary)
       return {
@@ -45,7 +56,8 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       }
     } catch (err) {
       const failure = toProxyError(err, controller.signal)
-      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, durationMs: Date.now() - startedAt }
+      const attempts = attemptsOf(err)
+      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}), durationMs: Date.now() - startedAt }
       // The same level as a stream's failure (upstream_credentials, upstream_error: error).
       request.log[logLevelOf(failure)]({ call: summary, err }, 'converse failed')
       for (const hook of ctx.callFinished) hook(request, summary)

@@ -16,8 +16,11 @@ export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Prom
   // `upstream_credentials`; draining cannot fix it, the operator must (alert on it).
   app.get('/readyz', async function readiness (_request, reply) {
     const redis = ctx.remote === undefined ? 'off' : ctx.remote.healthy ? 'up' : 'down'
+    // Overload refuses new streams (503 server_overloaded) but stays ready: were every
+    // instance overloaded at once, a load balancer would otherwise have nowhere to go.
+    const pressure = ctx.pressure === undefined ? 'off' : ctx.pressure.underPressure() ? 'overloaded' : 'ok'
     const credentials = ctx.credentials.status
-    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis, credentials }
+    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis, credentials, pressure }
     if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
     return { status: redis === 'down' || credentials === 'missing' ? 'degraded' : 'ready', ...body }
   })

@@ -26,6 +26,6 @@ export function sseReply (ctx: AppContext, reply: FastifyReply, streamId: string
   return {
     signal: controller.signal,
     send: (events) => reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, streamId, ctx.config.heartbeatMs,
-      (err) => reply.log.error({ err, streamId }, 'stream reader failed'))),
+      (err) => reply.log.error({ err, streamId }, 'stream reader failed'), ctx.heartbeatSent)),
   }
 }

@@ -33,9 +33,12 @@ export async function * toSseFrames (
   }
 }
 
+const PING = formatComment('ping')
+
 export function toEventStream (
-  events: AsyncIterable<SequencedEvent>, streamId: string, heartbeatMs: number, onDefect?: (err: unknown) => void
+  events: AsyncIterable<SequencedEvent>, streamId: string, heartbeatMs: number, onDefect?: (err: unknown) => void, onPing?: () => void
 ): Readable {
-  const frames = withHeartbeat(toSseFrames(events, streamId, onDefect), heartbeatMs, () => formatComment('ping'))
+  const ping = onPing === undefined ? () => PING : () => { onPing(); return PING }
+  const frames = withHeartbeat(toSseFrames(events, streamId, onDefect), heartbeatMs, ping)
   return Readable.from(frames, { objectMode: false, highWaterMark: 16 * 1024 })
 }
