@@ -67,14 +67,19 @@ async function producerProcess (t: TestContext, redisUrl: string, emulatorUrl: s
   return { url: `http://127.0.0.1:${port}`, kill: () => child.kill('SIGKILL') }
 }
 
-test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
+/** A long stream started on a producer process (its client dropped after two texts), and a survivor B. */
+async function streamOnProducerProcess (t: TestContext): Promise<{ redis: Awaited<ReturnType<typeof startRedis>>, producer: { url: string, kill: () => void }, b: Awaited<ReturnType<typeof build>>, first: Awaited<ReturnType<typeof readThenDrop>> }> {
   const redis = await startRedis(t)
   const emulator = await startTestEmulator(t)
   emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
   const producer = await producerProcess(t, redis.url, emulator.url)
   const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
-
   const first = await readThenDrop(`${producer.url}/v1/converse-stream?prompt=hi`, countText(2))
+  return { redis, producer, b, first }
+}
+
+test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
+  const { producer, b, first } = await streamOnProducerProcess(t)
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
   const following = fetchSse(`${b.url}/v1/streams/${streamId}`)
   await new Promise(resolve => setTimeout(resolve, 300))
@@ -89,13 +94,7 @@ test('producer instance killed mid-stream: the reader on B gets stream_lost + do
 })
 
 test('the original client of a lost stream, reconnecting to a survivor, gets what it missed, then stream_lost + usage + done; then 204', opts, async (t) => {
-  const redis = await startRedis(t)
-  const emulator = await startTestEmulator(t)
-  emulator.enqueue(textScenario('tick '.repeat(2000), { frameDelayMs: 10 }))
-  const producer = await producerProcess(t, redis.url, emulator.url)
-  const b = await build(t, { sharedEmulator: emulator, redisUrl: redis.url })
-
-  const first = await readThenDrop(`${producer.url}/v1/converse-stream?prompt=hi`, countText(2))
+  const { redis, producer, b, first } = await streamOnProducerProcess(t)
   await new Promise(resolve => setTimeout(resolve, 300)) // more events are produced while the client is away
   producer.kill()
   // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
