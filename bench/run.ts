@@ -7,7 +7,7 @@ import http from 'node:http'
 import os from 'node:os'
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import type { FastifyBaseLogger } from 'fastify'
-import { buildApp } from '../src/app.js'
+import { composeApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startEmulator, textScenario, type Emulator } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
@@ -24,7 +24,7 @@ async function withProxy<T> (emulator: Emulator, redisUrl: string | undefined, e
   const logger = createLogger('silent')
   const redis = redisUrl !== undefined ? createRedis(redisUrl, logger) : undefined
   if (redis !== undefined) await new Promise(resolve => redis.once('ready', resolve))
-  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
+  const app = await composeApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   try {
     return await fn(url)

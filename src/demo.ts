@@ -2,12 +2,10 @@
 // proxy wired to it with the real AWS SDK (dummy credentials: the emulator does not check
 // signatures), and serves the demo page at /. No AWS account needed.
 import { pathToFileURL } from 'node:url'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { buildApp } from './app.js'
-import { createBedrockClient } from './bedrock/client.js'
+import type { FastifyInstance } from 'fastify'
+import { composeApp } from './app.js'
 import { loadConfig, type Env } from './config.js'
 import { startEmulator, type Emulator } from './emulator/index.js'
-import { createLogger } from './logger.js'
 
 export interface Demo {
   url: string
@@ -41,8 +39,7 @@ export async function startDemo (opts: DemoOptions = {}): Promise<Demo> {
   // Dummy credentials for the emulator only; never used against AWS (the endpoint is local).
   process.env.AWS_ACCESS_KEY_ID ??= 'demo'
   process.env.AWS_SECRET_ACCESS_KEY ??= 'demo'
-  const bedrock = createBedrockClient(config)
-  const app = await buildApp(config, { bedrock, logger: createLogger(config.logLevel) as FastifyBaseLogger })
+  const app = await composeApp(config)
   const url = await app.listen({ port: config.port, host: config.host })
   return {
     url,
@@ -50,7 +47,6 @@ export async function startDemo (opts: DemoOptions = {}): Promise<Demo> {
     emulator,
     close: async () => {
       await app.close()
-      bedrock.destroy()
       await emulator.close()
     },
   }

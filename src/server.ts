@@ -1,14 +1,13 @@
-// Process entry: config -> Bedrock client -> app -> listen -> graceful close.
-// Everything else lives in app.ts, which tests build without listening.
+// Process entry: config -> Bedrock client -> composeApp -> listen -> graceful close.
+// Everything else lives in app.ts and plugin.ts, which tests build without listening.
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger } from 'fastify'
-import { buildApp } from './app.js'
+import { composeApp } from './app.js'
 import { createBedrockClient, resolveRegion } from './bedrock/client.js'
 import { checkCredentials, CredentialsState } from './bedrock/credentials.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
-import { createRedis } from './redis.js'
 
 // Long enough for a container or instance role's metadata endpoint, short enough to warn
 // soon after start-up.
@@ -27,11 +26,10 @@ export async function startServer (config: Config): Promise<RunningServer> {
   if (region === undefined) {
     throw new ConfigError(['No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)'])
   }
-  const redis = config.redisUrl !== undefined ? createRedis(config.redisUrl, logger) : undefined
   const credentials = new CredentialsState()
-  const app = await buildApp(config, { bedrock, logger: logger as FastifyBaseLogger, credentials, ...(redis !== undefined ? { redis } : {}) })
+  const app = await composeApp(config, { bedrock, logger: logger as FastifyBaseLogger, credentials })
   const url = await app.listen({ port: config.port, host: config.host })
-  logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels], redis: redis !== undefined }, 'bedrock-sse-proxy ready')
+  logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels], redis: config.redisUrl !== undefined }, 'bedrock-sse-proxy ready')
   // After listen, never awaited: a slow chain (instance metadata) must not delay start-up.
   checkCredentials(bedrock, CREDENTIALS_CHECK_TIMEOUT_MS).then(function reportCredentials (check) {
     if (credentials.status === 'unchecked') credentials.status = check.status // a real call may have answered first
@@ -44,10 +42,9 @@ export async function startServer (config: Config): Promise<RunningServer> {
   return {
     url,
     close: async (delayMs = 0) => {
-      await app.drain(delayMs)
+      await app.bedrockSse.drain(delayMs)
       await app.close()
       bedrock.destroy()
-      redis?.disconnect()
     },
   }
 }

@@ -86,7 +86,7 @@ test('SIGTERM: readiness 503 first, requests still served during SHUTDOWN_DELAY_
 test('in process: drain() turns readiness 503 and keeps serving; close() then ends the streams', async (t) => {
   const h = await build(t)
   h.emulator.enqueue(HANG)
-  await h.app.drain(0)
+  await h.app.bedrockSse.drain(0)
   const ready = await fetch(`${h.url}/readyz`)
   assert.equal(ready.status, 503)
   assert.equal(ready.headers.get('connection'), 'close')

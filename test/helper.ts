@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { buildApp, type AppDeps } from '../src/app.js'
+import { composeApp, type AppDeps } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
@@ -77,7 +77,7 @@ export async function build (t: TestContext, opts: BuildOptions = {}): Promise<H
   const logger = createLogger(config.logLevel, sink)
   const redis = opts.redisUrl !== undefined ? createRedis(opts.redisUrl, logger) : undefined
   if (redis !== undefined) await waitForRedis(redis)
-  const app = await buildApp(config, {
+  const app = await composeApp(config, {
     bedrock,
     logger: logger as FastifyBaseLogger,
     ...(redis !== undefined ? { redis } : {}),

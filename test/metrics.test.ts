@@ -143,7 +143,7 @@ test('with API keys: off unless configured; with METRICS_TOKEN, 401 without or w
 test('METRICS_PORT: served on its own listener, 404 on the main port; the token applies there', async (t) => {
   const h = await build(t, { env: { METRICS_PORT: '0', METRICS_TOKEN } })
   h.secrets.add(METRICS_TOKEN)
-  const metricsUrl = h.app.metricsUrl
+  const metricsUrl = h.app.bedrockSse.metricsUrl
   assert.ok(metricsUrl !== undefined)
   assert.notEqual(metricsUrl, h.url)
   const main = await rawRequest(`${h.url}/metrics`, { headers: bearer(METRICS_TOKEN) })

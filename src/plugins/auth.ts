@@ -7,10 +7,10 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { KeyStore, type ApiKey } from '../security/keys.js'
-import { anonymous, hasLastEventId, queryOf, routeKind, type Principal, type RouteKind } from '../security/principal.js'
-import type { SecurityConfig } from '../security/settings.js'
-import type { SecurityStore } from '../security/store.js'
-import { bindingOf, TicketSigner } from '../security/tickets.js'
+import { anonymous, queryOf, type Principal } from '../security/principal.js'
+import { lastEventIdHeader } from '../streams/resume.js'
+import { kindOf, type RouteKind } from './route-kind.js'
+import { bindingOf } from '../security/tickets.js'
 
 // An EventSource reconnect (Last-Event-ID) repeats the stream URL with its used ticket.
 // It replays a stream already paid for and never starts a generation, so the ticket is
@@ -22,17 +22,14 @@ const MAX_BEARER_CHARS = 8192
 const TICKET_RETRY_AFTER_MS = 2000
 const JWT_SUB = /^[\x21-\x7e]{1,256}$/ // printable ASCII: safe as a limits key and in logs
 
-export interface AuthOptions {
-  security: SecurityConfig
-  store: SecurityStore
-  signer: TicketSigner
-}
-
 function unauthorized (message: string): ProxyError {
   return new ProxyError('unauthorized', { message })
 }
 
-export async function registerAuth (app: FastifyInstance, { security, store, signer }: AuthOptions): Promise<void> {
+export async function registerAuth (app: FastifyInstance): Promise<void> {
+  const security = app.proxyConfig.security
+  const store = app.securityStore
+  const signer = app.ticketSigner
   const keys = new KeyStore(security.apiKeys)
   const modelSets = new Map(security.apiKeys.map(k => [k.name, k.models !== undefined ? new Set(k.models) : undefined]))
   if (security.jwt !== undefined) {
@@ -78,7 +75,7 @@ export async function registerAuth (app: FastifyInstance, { security, store, sig
     if (typeof claims === 'string') throw unauthorized('The ticket is not valid.')
     if (claims.bnd !== undefined && claims.bnd !== bindingOf(queryOf(request))) throw unauthorized('The ticket was issued for a different request.')
     const now = Date.now()
-    if (kind === 'resume' && hasLastEventId(request)) {
+    if (kind === 'resume' && lastEventIdHeader(request.headers) !== undefined) {
       if (now > claims.exp + RECONNECT_WINDOW_MS) throw unauthorized('The ticket has expired; get a new one.')
     } else {
       if (now > claims.exp) throw unauthorized('The ticket has expired; get a new one.')
@@ -105,8 +102,7 @@ export async function registerAuth (app: FastifyInstance, { security, store, sig
   }
 
   app.addHook('onRequest', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
-    const kind = routeKind(request)
-    if (kind === undefined) return
+    const kind = kindOf(request)
     try {
       const header = request.headers.authorization
       const ticket = queryOf(request)['ticket']

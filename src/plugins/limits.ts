@@ -1,4 +1,4 @@
-// Limits on requests that call Bedrock (routeKind `generate`) and on followers (routeKind
+// Limits on requests that call Bedrock (route kind `generate`) and on followers (kind
 // `resume`: a reconnect, or GET /v1/streams/:id), checked in preHandler, after
 // validation and before the handler.
 //
@@ -8,7 +8,7 @@
 // (issue 7): a client that connects and drops at once leaves its call running through
 // the resume grace period, and that call keeps its slot and its reservation until it
 // has ended. The route says so with request.admission.holdUntilCallEnds(); every
-// finished call comes back through ctx.callFinished, which settles the budget with the
+// finished call comes back through app.callEvents, which settles the budget with the
 // real usage and frees the rest.
 //
 // A follower holds a follower slot (per key, and per instance) while its response is open.
@@ -19,19 +19,11 @@ import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { estimateTokens, TokenBudget, type Reservation } from '../security/budget.js'
 import { checkInput } from '../security/input-limits.js'
-import { routeKind, type Principal } from '../security/principal.js'
-import type { SecurityConfig } from '../security/settings.js'
-import type { SecurityStore } from '../security/store.js'
-import type { AppContext } from '../app.js'
+import type { Principal } from '../security/principal.js'
+import { kindOf } from './route-kind.js'
 
 // Streams last seconds to minutes; a client told to come back sooner would only be refused again.
 const BUSY_RETRY_AFTER_MS = 2000
-
-export interface LimitsOptions {
-  ctx: AppContext
-  security: SecurityConfig
-  store: SecurityStore
-}
 
 /**
  * What admission took for one call (an instance slot, a key slot, a budget reservation),
@@ -67,7 +59,10 @@ declare module 'fastify' {
   }
 }
 
-export async function registerLimits (app: FastifyInstance, { ctx, security, store }: LimitsOptions): Promise<void> {
+export async function registerAdmission (app: FastifyInstance): Promise<void> {
+  const config = app.proxyConfig
+  const security = config.security
+  const store = app.securityStore
   const budget = new TokenBudget(store, security.tokenBudgetPeriod)
   let openCalls = 0
   let openFollowers = 0
@@ -79,7 +74,7 @@ export async function registerLimits (app: FastifyInstance, { ctx, security, sto
     const body = (request.method === 'GET' ? request.query : request.body) as ConverseRequest
     const inputChars = checkInput(body, security)
     // Refused before anything is counted: a model nobody may use costs no slot and no budget.
-    const model = resolveModel(body.model, ctx.config)
+    const model = resolveModel(body.model, config)
     if (principal.models !== undefined && !principal.models.has(model)) {
       throw new ProxyError('model_not_allowed', { message: `Model "${model.slice(0, 200)}" is not allowed for this key.` })
     }
@@ -109,7 +104,7 @@ export async function registerLimits (app: FastifyInstance, { ctx, security, sto
       if (!admission.held) admission.finish()
     })
 
-    const maxOutput = Math.min(body.maxTokens ?? ctx.config.maxOutputTokens, ctx.config.maxOutputTokens)
+    const maxOutput = Math.min(body.maxTokens ?? config.maxOutputTokens, config.maxOutputTokens)
     const taken = await budget.reserve(principal.id, budgetOf(principal), estimateTokens(inputChars) + maxOutput)
     // The client may have left while we waited: finish() already ran, so give this back here.
     if (admission.finished) {
@@ -155,12 +150,12 @@ export async function registerLimits (app: FastifyInstance, { ctx, security, sto
   app.addHook('preHandler', async function admit (request: FastifyRequest, reply: FastifyReply) {
     const principal = request.principal
     if (principal === null) return
-    const kind = routeKind(request)
+    const kind = kindOf(request)
     if (kind === 'generate') await admitCall(request, reply, principal)
     else if (kind === 'resume') await admitFollower(request, reply, principal)
   })
 
-  ctx.callFinished.push(function settleAdmission (request: FastifyRequest, summary: StreamSummary) {
+  app.callEvents.onFinished(function settleAdmission (request: FastifyRequest, summary: StreamSummary) {
     request.admission?.finish(summary)
   })
 }

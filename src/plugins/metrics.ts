@@ -7,7 +7,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
-import type { AppContext } from '../app.js'
 import { errorCodeOfPayload } from '../telemetry/labels.js'
 import { bearerMatches, startMetricsServer, UNAUTHORIZED_HEADERS, type MetricsServer } from '../telemetry/metrics-server.js'
 import { ProxyMetrics } from '../telemetry/metrics.js'
@@ -19,22 +18,22 @@ declare module 'fastify' {
   }
 }
 
-async function metrics (app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { config } = ctx
+async function metrics (app: FastifyInstance): Promise<void> {
+  const config = app.proxyConfig
   const settings = config.metrics
   const proxyMetrics = new ProxyMetrics({
     allowedModels: config.allowedModels,
     byKey: config.security.authMode === 'keys',
-    runningStreams: () => ctx.hub.running,
-    openResponses: () => ctx.streams.size,
-    underPressure: ctx.pressure?.underPressure,
+    runningStreams: () => app.streamHub.running,
+    openResponses: () => app.openResponses.size,
+    underPressure: app.overload?.underPressure,
   })
 
-  ctx.callFinished.push(function countCall (request: FastifyRequest, summary: StreamSummary) {
+  app.callEvents.onFinished(function countCall (request: FastifyRequest, summary: StreamSummary) {
     // POST /v1/converse is the one non-streaming call; every other summary is a stream's.
     proxyMetrics.callFinished(request.routeOptions.url === '/v1/converse' ? 'converse' : 'stream', summary, request.principal)
   })
-  ctx.heartbeatSent = () => proxyMetrics.heartbeat()
+  app.callEvents.onHeartbeat(() => proxyMetrics.heartbeat())
 
   // Every 4xx/5xx the app answers: streams commit to 200 first, so these are refusals
   // made before any stream started (and /v1/converse failures). Success pays one compare.
@@ -67,4 +66,4 @@ async function metrics (app: FastifyInstance, ctx: AppContext): Promise<void> {
   })
 }
 
-export const metricsPlugin = fp(metrics, { name: 'bedrock-sse-proxy-metrics', fastify: '5.x' })
+export const metricsPlugin = fp(metrics, { name: 'bsp-metrics', fastify: '5.x', dependencies: ['bsp-core', 'bsp-streams'] })

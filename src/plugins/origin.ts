@@ -5,15 +5,7 @@
 // authentication's business.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
-import { routeKind } from '../security/principal.js'
-import { isLoopbackHost, type SecurityConfig } from '../security/settings.js'
-
-export interface OriginOptions {
-  corsOrigins: readonly string[]
-  /** PUBLIC_ORIGIN: this server's own origin as browsers see it, behind a proxy that rewrites Host. */
-  publicOrigin: string | undefined
-  authMode: SecurityConfig['authMode']
-}
+import { isLoopbackHost } from '../security/settings.js'
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' }
 
@@ -39,10 +31,12 @@ function hostnameOf (host: string): string {
   return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')
 }
 
-export async function registerOriginCheck (app: FastifyInstance, opts: OriginOptions): Promise<void> {
-  const allowed = new Set(opts.corsOrigins)
+export async function registerOriginCheck (app: FastifyInstance): Promise<void> {
+  const config = app.proxyConfig
+  // PUBLIC_ORIGIN: this server's own origin as browsers see it, behind a proxy that rewrites Host.
+  const opts = { publicOrigin: config.publicOrigin, authMode: config.security.authMode }
+  const allowed = new Set(config.corsOrigins)
   app.addHook('onRequest', async function checkOrigin (request: FastifyRequest) {
-    if (routeKind(request) === undefined) return
     const host = request.headers.host
     // Anonymous on loopback trusts "only this machine can connect". DNS rebinding breaks
     // that: a web page whose name resolves to 127.0.0.1 is same-origin with itself. Its

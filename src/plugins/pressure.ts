@@ -3,34 +3,31 @@
 // `generate`) get 503 server_overloaded with Retry-After; everything else passes, so open
 // streams keep flowing, resumes replay, and /healthz, /readyz and /metrics answer.
 // The plugin samples once a second (its default); the state is shown on /readyz and in
-// metrics through ctx.pressure.
+// metrics through app.overload.
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ProxyError } from '../errors.js'
-import { routeKind } from '../security/principal.js'
-import type { AppContext } from '../app.js'
+import { kindOf } from './route-kind.js'
 
 // A sample lasts a second; retrying within a couple of samples is the earliest that can succeed.
 const OVERLOADED_RETRY_AFTER_MS = 2000
 
-async function pressure (app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { maxEventLoopDelayMs, maxHeapBytes } = ctx.config.pressure
+async function pressure (app: FastifyInstance): Promise<void> {
+  const { maxEventLoopDelayMs, maxHeapBytes } = app.proxyConfig.pressure
   if (maxEventLoopDelayMs === 0 && maxHeapBytes === 0) return
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     maxHeapUsedBytes: maxHeapBytes,
     // Called only while a bound is crossed. Returning nothing lets the request through.
     pressureHandler: async function refuseNewStreams (request: FastifyRequest, _reply: FastifyReply, type: string, value: number | undefined) {
-      if (routeKind(request) !== 'generate') return
+      // Routes outside /v1 declare no kind (health, metrics, the page): they keep answering.
+      if (request.routeOptions.config.kind === undefined || kindOf(request) !== 'generate') return
       request.log.warn({ pressure: { type, value } }, 'overloaded: new stream refused')
       throw new ProxyError('server_overloaded', { retryAfterMs: OVERLOADED_RETRY_AFTER_MS })
     },
   })
-  ctx.pressure = {
-    underPressure: () => app.isUnderPressure(),
-    usage: () => app.memoryUsage(),
-  }
+  app.overload = { underPressure: () => app.isUnderPressure() }
 }
 
-export const pressurePlugin = fp(pressure, { name: 'bedrock-sse-proxy-pressure', fastify: '5.x' })
+export const pressurePlugin = fp(pressure, { name: 'bsp-pressure', fastify: '5.x', dependencies: ['bsp-core'] })

@@ -8,8 +8,6 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { ProxyError } from '../errors.js'
-import { routeKind } from '../security/principal.js'
-import type { SecurityConfig } from '../security/settings.js'
 
 // Fixed window: the first hit sets the window's expiry. KEYS[1]; ARGV[1] window ms.
 const INCR = `
@@ -49,7 +47,9 @@ function redisRateStore (redis: Redis): FastifyRateLimitStoreCtor {
   }
 }
 
-export async function registerRateLimit (app: FastifyInstance, security: SecurityConfig, redis: Redis | undefined): Promise<void> {
+export async function registerRateLimit (app: FastifyInstance): Promise<void> {
+  const security = app.proxyConfig.security
+  const redis = app.redisClient
   if (security.rateLimitMax === 0) return
   await app.register(rateLimit, {
     global: true,
@@ -57,9 +57,7 @@ export async function registerRateLimit (app: FastifyInstance, security: Securit
     timeWindow: security.rateLimitWindowMs,
     max: (request) => request.principal?.limits.rateLimit ?? security.rateLimitMax,
     keyGenerator: (request) => request.principal?.id ?? `ip:${request.ip}`,
-    // Health checks, the demo page and 404s are not counted.
-    allowList: (request) => routeKind(request) === undefined,
-    ...(redis !== undefined ? { store: redisRateStore(redis) } : {}),
+    ...(redis !== null ? { store: redisRateStore(redis) } : {}),
     errorResponseBuilder: (_request, context) => new ProxyError('rate_limited', { retryAfterMs: context.ttl }),
   })
 }

@@ -8,12 +8,9 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Sp
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { StreamSummary } from '../bedrock/relay.js'
-import { routeKind } from '../security/principal.js'
-import type { AppContext } from '../app.js'
 import { errorCodeOfPayload, modelLabel } from '../telemetry/labels.js'
 
 export interface TracingOptions {
-  ctx: AppContext
   provider: TracerProvider
 }
 
@@ -37,13 +34,13 @@ export function bedrockCallAttributes (summary: StreamSummary, model: string): A
   }
 }
 
-async function tracing (app: FastifyInstance, { ctx, provider }: TracingOptions): Promise<void> {
+async function tracing (app: FastifyInstance, { provider }: TracingOptions): Promise<void> {
   const tracer = provider.getTracer('bedrock-sse-proxy')
   const spans = new WeakMap<FastifyRequest, Span>()
 
   // First of the onRequest hooks (registered before security), so refused requests have a span too.
   app.addHook('onRequest', async function startRequestSpan (request: FastifyRequest, reply: FastifyReply) {
-    if (routeKind(request) === undefined) return
+    if (request.routeOptions.config.kind === undefined) return // spans for /v1 routes only
     const route = request.routeOptions.url ?? ''
     const span = tracer.startSpan(`${request.method} ${route}`, {
       kind: SpanKind.SERVER,
@@ -63,9 +60,9 @@ async function tracing (app: FastifyInstance, { ctx, provider }: TracingOptions)
     return payload
   })
 
-  ctx.callFinished.push(function traceBedrockCall (request: FastifyRequest, summary: StreamSummary) {
+  app.callEvents.onFinished(function traceBedrockCall (request: FastifyRequest, summary: StreamSummary) {
     const parent = spans.get(request)
-    const model = modelLabel(summary.model, ctx.config.allowedModels)
+    const model = modelLabel(summary.model, app.proxyConfig.allowedModels)
     const span = tracer.startSpan(`chat ${model}`, {
       kind: SpanKind.CLIENT,
       startTime: Date.now() - summary.durationMs,
@@ -84,4 +81,4 @@ async function tracing (app: FastifyInstance, { ctx, provider }: TracingOptions)
   })
 }
 
-export const tracingPlugin = fp(tracing, { name: 'bedrock-sse-proxy-tracing', fastify: '5.x' })
+export const tracingPlugin = fp(tracing, { name: 'bsp-tracing', fastify: '5.x', dependencies: ['bsp-core'] })

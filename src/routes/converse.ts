@@ -9,28 +9,28 @@ import { logLevelOf, toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
-import type { AppContext } from '../app.js'
 import { converseBodySchema } from './schemas.js'
 
-export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.post<{ Body: ConverseRequest }>('/v1/converse', {
+export async function converseRoutes (app: FastifyInstance): Promise<void> {
+  app.post<{ Body: ConverseRequest }>('/converse', {
+    config: { kind: 'generate' },
     schema: { body: converseBodySchema },
   }, async function converse (request, reply) {
-    const input = toConverseInput(request.body, ctx.config)
+    const input = toConverseInput(request.body, app.proxyConfig)
     if (clientGone(reply)) return reply.hijack() // left while admission waited: no Bedrock call
     const callId = newStreamId()
     const controller = new AbortController()
     reply.raw.on('close', function onResponseClose () {
       if (!reply.raw.writableFinished) controller.abort(new Error('client closed the request'))
     })
-    ctx.streams.track(reply.raw, () => controller.abort(new ProxyError('shutting_down')))
-    const timeoutMs = ctx.config.converseTimeoutMs
+    app.openResponses.track(reply.raw, () => controller.abort(new ProxyError('shutting_down')))
+    const timeoutMs = app.proxyConfig.converseTimeoutMs
     const timer = setTimeout(() => controller.abort(new ProxyError('upstream_timeout', {
       cause: new Error(`no answer from Bedrock within ${timeoutMs} ms`),
     })), timeoutMs)
     const startedAt = Date.now()
     try {
-      const out = await ctx.bedrock.send(new ConverseCommand(input), { abortSignal: controller.signal })
+      const out = await app.bedrockClient.send(new ConverseCommand(input), { abortSignal: controller.signal })
       const content = out.output?.message?.content ?? []
       const usage = toUsage(out.usage)
       const summary: StreamSummary = {
@@ -46,7 +46,7 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
         durationMs: Date.now() - startedAt,
       }
       request.log.info({ call: summary }, 'converse finished')
-      for (const hook of ctx.callFinished) hook(request, summary)
+      app.callEvents.finished(request, summary)
       return {
         text: content.map(block => block.text ?? '').join(''),
         content: toJsonSafe(content),
@@ -60,7 +60,7 @@ export async function converseRoutes (app: FastifyInstance, ctx: AppContext): Pr
       const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}), durationMs: Date.now() - startedAt }
       // The same level as a stream's failure (upstream_credentials, upstream_error: error).
       request.log[logLevelOf(failure)]({ call: summary, err }, 'converse failed')
-      for (const hook of ctx.callFinished) hook(request, summary)
+      app.callEvents.finished(request, summary)
       throw failure
     } finally {
       clearTimeout(timer)

@@ -1,8 +1,7 @@
 // Liveness and readiness for Docker HEALTHCHECK, Kubernetes and load balancers.
 import type { FastifyInstance } from 'fastify'
-import type { AppContext } from '../app.js'
 
-export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function healthRoutes (app: FastifyInstance): Promise<void> {
   // Liveness: the process answers. Never calls Bedrock.
   app.get('/healthz', async function liveness () {
     return { status: 'ok' }
@@ -15,13 +14,13 @@ export async function healthRoutes (app: FastifyInstance, ctx: AppContext): Prom
   // would pull them all and clients would get the balancer's bare 502 instead of
   // `upstream_credentials`; draining cannot fix it, the operator must (alert on it).
   app.get('/readyz', async function readiness (_request, reply) {
-    const redis = ctx.remote === undefined ? 'off' : ctx.remote.healthy ? 'up' : 'down'
+    const redis = app.redisStreams === null ? 'off' : app.redisStreams.healthy ? 'up' : 'down'
     // Overload refuses new streams (503 server_overloaded) but stays ready: were every
     // instance overloaded at once, a load balancer would otherwise have nowhere to go.
-    const pressure = ctx.pressure === undefined ? 'off' : ctx.pressure.underPressure() ? 'overloaded' : 'ok'
-    const credentials = ctx.credentials.status
-    const body = { openStreams: ctx.streams.size, runningStreams: ctx.hub.running, redis, credentials, pressure }
-    if (ctx.state.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
+    const pressure = app.overload === null ? 'off' : app.overload.underPressure() ? 'overloaded' : 'ok'
+    const credentials = app.awsCredentials.status
+    const body = { openStreams: app.openResponses.size, runningStreams: app.streamHub.running, redis, credentials, pressure }
+    if (app.lifecycle.closing) return reply.code(503).send({ status: 'shutting_down', ...body })
     return { status: redis === 'down' || credentials === 'missing' ? 'degraded' : 'ready', ...body }
   })
 }

@@ -3,9 +3,10 @@
 import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { eventId, parseEventId } from '../sse/format.js'
-import type { AppContext } from '../app.js'
-import { lastEventIdHeader, mayAccess } from '../streams/resume.js'
-import { ownerOf, resumeOrNoContent } from './converse-stream.js'
+import { requestedLastEventId } from '../plugins/route-kind.js'
+import { ownerOf } from '../security/principal.js'
+import { mayAccess } from '../streams/resume.js'
+import { resumeOrNoContent } from './sse-reply.js'
 
 const params = {
   type: 'object',
@@ -13,35 +14,40 @@ const params = {
   properties: { streamId: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
 } as const
 
-export async function streamRoutes (app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get<{ Params: { streamId: string }, Querystring: { lastEventId?: string } }>('/v1/streams/:streamId', {
+export async function streamRoutes (app: FastifyInstance): Promise<void> {
+  app.get<{ Params: { streamId: string }, Querystring: { lastEventId?: string } }>('/streams/:streamId', {
+    config: { kind: 'resume' },
+    exposeHeadRoute: false,
     schema: {
       params,
       querystring: { type: 'object', additionalProperties: false, properties: { lastEventId: { type: 'string', maxLength: 100 } } },
     },
   }, async function followStream (request, reply) {
     // Without a Last-Event-ID: replay from the first event, then live.
-    const from = lastEventIdHeader(request.headers) ?? request.query.lastEventId ?? eventId(request.params.streamId, 0)
+    const from = requestedLastEventId(request) ?? eventId(request.params.streamId, 0)
     if (parseEventId(from)?.streamId !== request.params.streamId) {
       throw new ProxyError('bad_request', { message: 'Last-Event-ID belongs to another stream.' })
     }
-    return resumeOrNoContent(ctx, request, reply, from)
+    return resumeOrNoContent(request, reply, from)
   })
 
-  app.delete<{ Params: { streamId: string } }>('/v1/streams/:streamId', {
+  app.delete<{ Params: { streamId: string } }>('/streams/:streamId', {
+    config: { kind: 'cancel' },
     schema: { params },
   }, async function cancelStream (request, reply) {
     const { streamId } = request.params
-    const requester = ownerOf(request)
-    const local = ctx.hub.get(streamId)
+    const requester = ownerOf(request.principal)
+    const hub = app.streamHub
+    const remote = app.redisStreams
+    const local = hub.get(streamId)
     if (local !== undefined && mayAccess(local.owner, requester)) {
-      if (ctx.hub.cancel(streamId)) return reply.code(202).send({ streamId, status: 'cancelling' })
+      if (hub.cancel(streamId)) return reply.code(202).send({ streamId, status: 'cancelling' })
       return reply.code(200).send({ streamId, status: 'ended' })
     }
-    const info = local === undefined && ctx.remote?.healthy === true ? await ctx.remote.info(streamId).catch(() => undefined) : undefined
+    const info = local === undefined && remote?.healthy === true ? await remote.info(streamId).catch(() => undefined) : undefined
     if (info === undefined || !mayAccess(info.owner, requester)) throw new ProxyError('stream_not_found')
     if (info.status === 'ended' || !info.alive) return reply.code(200).send({ streamId, status: 'ended' })
-    await ctx.remote?.requestCancel(streamId)
+    await remote?.requestCancel(streamId)
     return reply.code(202).send({ streamId, status: 'cancelling' })
   })
 }

@@ -3,12 +3,7 @@
 // `query`, when sent, binds the ticket to exactly that stream request.
 import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
-import { bindingOf, type TicketSigner } from '../security/tickets.js'
-
-export interface TicketRouteOptions {
-  signer: TicketSigner
-  ttlMs: number
-}
+import { bindingOf } from '../security/tickets.js'
 
 interface TicketBody {
   query?: Record<string, string | number | boolean>
@@ -27,8 +22,9 @@ const ticketBodySchema = {
   },
 } as const
 
-export async function ticketRoutes (app: FastifyInstance, { signer, ttlMs }: TicketRouteOptions): Promise<void> {
-  app.post<{ Body: TicketBody | undefined }>('/v1/tickets', {
+export async function ticketRoutes (app: FastifyInstance): Promise<void> {
+  app.post<{ Body: TicketBody | undefined }>('/tickets', {
+    config: { kind: 'tickets' },
     schema: { body: ticketBodySchema },
     // The body is optional (a bare POST with the Authorization header); the schema wants an object.
     preValidation: async function defaultBody (request) { request.body ??= {} },
@@ -37,7 +33,7 @@ export async function ticketRoutes (app: FastifyInstance, { signer, ttlMs }: Tic
     // Set by the auth plugin for every /v1/* route; a ticket must not mint another.
     if (principal === null || principal.ticket) throw new ProxyError('unauthorized', { message: 'Tickets are issued only for an Authorization header.' })
     const query = request.body?.query
-    const { ticket, claims } = signer.issue(principal.id, ttlMs, query !== undefined ? bindingOf(query) : undefined)
+    const { ticket, claims } = app.ticketSigner.issue(principal.id, app.proxyConfig.security.ticketTtlMs, query !== undefined ? bindingOf(query) : undefined)
     // A credential: never cached by the browser or a shared proxy.
     reply.header('cache-control', 'no-store')
     return { ticket, expiresAt: new Date(claims.exp).toISOString() }
