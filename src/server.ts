@@ -49,7 +49,8 @@ export async function startServer (config: Config): Promise<RunningServer> {
   }
 }
 
-async function main (): Promise<void> {
+/** Reads the environment, starts the server, and closes it gracefully on SIGTERM/SIGINT. */
+export async function main (): Promise<void> {
   let config: Config
   try {
     config = loadConfig(process.env)

@@ -2,11 +2,14 @@
 // hooks stay in its scope; every /v1 route declares what it does, and a route that
 // declares nothing stops start-up (fail closed).
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { test } from 'node:test'
 import Fastify from 'fastify'
 import { loadConfig } from '../src/config.js'
 import { bedrockSse } from '../src/plugin.js'
 import { requireRouteKinds } from '../src/plugins/route-kind.js'
+import * as pkg from '../src/index.js'
+import { freePort } from './redis-helper.js'
 import { build, emulatorClient, fetchSse, joinText, startTestEmulator } from './helper.js'
 import { bearer, errorOf, KEY_A } from './security-helper.js'
 
@@ -65,4 +68,35 @@ test('the model is checked before anything is counted: a refused model costs no 
   const ok = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`, { headers: bearer(KEY_A) })
   assert.equal(ok.status, 200, 'the budget and the one slot are still there')
   assert.equal(h.emulator.requests.length, 1)
+})
+
+test('the package exports the plugin, the composition, the config loader and the contracts', () => {
+  assert.equal(typeof pkg.bedrockSse, 'function')
+  assert.equal(typeof pkg.composeApp, 'function')
+  assert.equal(typeof pkg.loadConfig, 'function')
+  assert.equal(typeof pkg.startServer, 'function')
+  assert.ok(pkg.RELAY_EVENT_TYPES.includes('text'))
+  assert.equal(pkg.ERROR_CATALOGUE.unauthorized.status, 401)
+})
+
+test('the bin (npx bedrock-sse-proxy) starts the server from the environment and exits 0 on SIGTERM', async (t) => {
+  const emulator = await startTestEmulator(t)
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+    cwd: new URL('../', import.meta.url),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  let health: Response | undefined
+  for (let i = 0; i < 200 && health === undefined && child.exitCode === null; i++) {
+    health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)
+    if (health === undefined) await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  assert.equal(health?.status, 200)
+  const res = await fetchSse(`http://127.0.0.1:${port}/v1/converse-stream?prompt=hello`)
+  assert.equal(res.events.at(-1)?.event, 'done')
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0)
 })
