@@ -4,8 +4,6 @@
 // event. `message` is the public text: it never carries upstream details (ARNs,
 // account ids, SDK messages), which go to the log only.
 
-import type { ErrorData } from './events.js'
-
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, retryable: false, message: 'The request is invalid.' },
   body_too_large: { status: 413, retryable: false, message: 'The request body is larger than the server accepts.' },
@@ -40,6 +38,9 @@ export const ERROR_CATALOGUE = {
 } as const satisfies Record<string, { status: number, retryable: boolean, message: string }>
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE
+
+/** The data of an `error` event (events.ts re-exports it with the rest of the contract). */
+export interface ErrorData { code: ErrorCode, message: string, retryable: boolean, retryAfterMs?: number }
 
 export interface ProxyErrorOptions {
   /** Public message; defaults to the catalogue's. Only for messages safe to show (bad input, Bedrock's own validation text). */

@@ -1,7 +1,9 @@
 // The SSE event contract shared by every streaming route. The README documents it
 // ("Events"); clients and tests rely on it. Each variant becomes one SSE frame whose
 // `event:` is `type` and whose `data:` is one line of JSON of `data`.
-import type { ErrorCode } from './errors.js'
+import type { ErrorData } from './errors.js'
+
+export type { ErrorData }
 
 export interface StartData { streamId: string, model: string }
 export interface TextData { index: number, text: string }
@@ -24,7 +26,6 @@ export interface UsageData {
   /** Bedrock's metadata never came (cancelled, lost): the counts are estimates from the text streamed so far. */
   partial?: true
 }
-export interface ErrorData { code: ErrorCode, message: string, retryable: boolean, retryAfterMs?: number }
 /** A delta kind with no event of its own (citation, toolResult, image, or newer than this proxy). */
 export interface DeltaData { index: number, kind: string, value: unknown }
 /** `resumable: false` when the replay buffer went past its bound (STREAM_BUFFER_MAX_BYTES). */
