@@ -1,35 +1,59 @@
 // The SSE event contract shared by every streaming route. The README documents it
-// ("Events"); clients and tests rely on it. Each variant becomes one SSE frame whose
-// `event:` is `type` and whose `data:` is one line of JSON of `data`.
-import type { ErrorData } from './errors.js'
+// ("Events"), the OpenAPI document publishes it (EVENT_SCHEMAS), clients and tests rely
+// on it. Each variant becomes one SSE frame whose `event:` is `type` and whose `data:` is
+// one line of JSON of `data`. Each data shape is defined once, as a schema, and its
+// TypeScript type is derived from it.
+import { Type, type Static, type TSchema } from 'typebox'
+import { ERROR_CATALOGUE, type ErrorData } from './errors.js'
 
 export type { ErrorData }
 
-export interface StartData { streamId: string, model: string }
-export interface TextData { index: number, text: string }
-export type ReasoningData =
-  | { index: number, text: string }
-  | { index: number, signature: string }
-  | { index: number, redacted: string } // base64 of Bedrock's redactedContent bytes
-export interface ToolUseData { index: number, toolUseId: string, name: string }
-export interface ToolInputData { index: number, input: string } // a fragment of JSON text
-export interface BlockStopData { index: number }
-export interface StopData { stopReason: string }
-export interface UsageData {
-  inputTokens: number
-  outputTokens: number
-  totalTokens: number
-  cacheReadInputTokens?: number
-  cacheWriteInputTokens?: number
-  latencyMs?: number
-  trace?: unknown
-  /** Bedrock's metadata never came (cancelled, lost): the counts are estimates from the text streamed so far. */
-  partial?: true
-}
-/** A delta kind with no event of its own (citation, toolResult, image, or newer than this proxy). */
-export interface DeltaData { index: number, kind: string, value: unknown }
-/** `resumable: false` when the replay buffer went past its bound (STREAM_BUFFER_MAX_BYTES). */
-export interface DoneData { resumable?: false }
+const index = Type.Integer({ minimum: 0, description: 'The content block this delta belongs to.' })
+
+export const EVENT_SCHEMAS = {
+  start: Type.Object({ streamId: Type.String(), model: Type.String() }, { description: 'Sent at once, before Bedrock is called.' }),
+  text: Type.Object({ index, text: Type.String() }),
+  reasoning: Type.Union([
+    Type.Object({ index, text: Type.String() }),
+    Type.Object({ index, signature: Type.String() }),
+    Type.Object({ index, redacted: Type.String({ description: "Base64 of Bedrock's redactedContent bytes." }) }),
+  ]),
+  tool_use: Type.Object({ index, toolUseId: Type.String(), name: Type.String() }),
+  tool_input: Type.Object({ index, input: Type.String({ description: 'A fragment of the tool input JSON text.' }) }),
+  block_stop: Type.Object({ index }),
+  delta: Type.Object({ index, kind: Type.String(), value: Type.Unknown() }, { description: 'A delta kind with no event of its own (citation, toolResult, image, or newer than this proxy).' }),
+  stop: Type.Object({ stopReason: Type.String() }),
+  usage: Type.Object({
+    inputTokens: Type.Integer(),
+    outputTokens: Type.Integer(),
+    totalTokens: Type.Integer(),
+    cacheReadInputTokens: Type.Optional(Type.Integer()),
+    cacheWriteInputTokens: Type.Optional(Type.Integer()),
+    latencyMs: Type.Optional(Type.Integer()),
+    trace: Type.Optional(Type.Unknown()),
+    partial: Type.Optional(Type.Literal(true, { description: "Bedrock's metadata never came (cancelled, lost): the counts are estimates from the text streamed so far." })),
+  }),
+  error: Type.Object({
+    code: Type.Enum(Object.keys(ERROR_CATALOGUE)),
+    message: Type.String(),
+    retryable: Type.Boolean(),
+    retryAfterMs: Type.Optional(Type.Integer()),
+  }),
+  done: Type.Object({
+    resumable: Type.Optional(Type.Literal(false, { description: 'The replay buffer went past STREAM_BUFFER_MAX_BYTES: a reconnect cannot resume.' })),
+  }, { description: 'Always the last event.' }),
+} satisfies Record<string, TSchema>
+
+export type StartData = Static<typeof EVENT_SCHEMAS.start>
+export type TextData = Static<typeof EVENT_SCHEMAS.text>
+export type ReasoningData = Static<typeof EVENT_SCHEMAS.reasoning>
+export type ToolUseData = Static<typeof EVENT_SCHEMAS.tool_use>
+export type ToolInputData = Static<typeof EVENT_SCHEMAS.tool_input>
+export type BlockStopData = Static<typeof EVENT_SCHEMAS.block_stop>
+export type DeltaData = Static<typeof EVENT_SCHEMAS.delta>
+export type StopData = Static<typeof EVENT_SCHEMAS.stop>
+export type UsageData = Static<typeof EVENT_SCHEMAS.usage>
+export type DoneData = Static<typeof EVENT_SCHEMAS.done>
 
 export type RelayEvent =
   | { type: 'start', data: StartData }

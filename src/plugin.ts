@@ -12,7 +12,9 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import type { TracerProvider } from '@opentelemetry/api'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { createRequire } from 'node:module'
 import cors from '@fastify/cors'
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import { Ajv, type Options as AjvOptions } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -75,6 +77,37 @@ const AJV_BASE: AjvOptions = { removeAdditional: false, useDefaults: true, allEr
 const bodyAjv = new Ajv({ ...AJV_BASE, coerceTypes: false })
 const queryAjv = new Ajv({ ...AJV_BASE, coerceTypes: true })
 
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+const OPENAPI: NonNullable<FastifyDynamicSwaggerOptions['openapi']> = {
+  openapi: '3.1.0',
+  info: {
+    title: 'bedrock-sse-proxy',
+    version,
+    description: 'Stream AWS Bedrock ConverseStream to browsers as Server-Sent Events. Errors before a stream: an HTTP status with { error: { code, message } }; after `start`: an `error` event, then `done`.',
+  },
+  components: {
+    securitySchemes: {
+      apiKey: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT: Authorization: Bearer <token>.' },
+      ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A single-use ticket from POST /v1/tickets (GET only, for EventSource).' },
+    },
+  },
+  security: [{ apiKey: [] }, { ticket: [] }],
+}
+
+/**
+ * Validation errors that name the field: Ajv's additionalProperties message ("must NOT
+ * have additional properties") does not say which one, so the formatter adds it.
+ */
+function formatValidationErrors (errors: ReadonlyArray<{ instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }>, dataVar: string): Error {
+  const text = errors.map(e => {
+    const where = `${dataVar}${e.instancePath}`
+    if (e.keyword === 'additionalProperties') return `${where} must NOT have additional properties: "${String(e.params['additionalProperty'])}" is not accepted`
+    return `${where} ${e.message ?? 'is invalid'}`
+  }).join(', ')
+  return new Error(text)
+}
+
 interface ScopeOptions extends BedrockSseOptions {
   lifecycle: Lifecycle
   credentials: CredentialsState
@@ -94,6 +127,7 @@ async function proxyScope (app: FastifyInstance, opts: ScopeOptions): Promise<vo
   // JSON only: a text/plain POST is a "simple" cross-site request that skips the CORS
   // preflight (FIELD-NOTES 19), so it gets 415 instead of a parse.
   app.removeContentTypeParser(['text/plain'])
+  app.setSchemaErrorFormatter(formatValidationErrors)
   registerErrorHandler(app)
   registerBodiesInFlight(app, config.bodiesInFlightMaxBytes)
 
@@ -122,6 +156,9 @@ async function proxyScope (app: FastifyInstance, opts: ScopeOptions): Promise<vo
     await app.register(metricsPlugin)
     opts.exposed.metricsUrl = () => app.metricsUrl
   }
+  // Before the routes, so it sees them all: the same schemas that validate requests.
+  await app.register(swagger, { openapi: OPENAPI })
+  app.get('/openapi.json', { schema: { hide: true } }, async function openapi () { return app.swagger() })
   await app.register(healthRoutes)
   await app.register(v1Routes, { prefix: '/v1', declared: opts.declared })
 }

@@ -1,29 +1,11 @@
-// The public request (validated by routes/schemas.ts) -> Bedrock's Converse input.
+// The public request (validated against src/requests.ts) -> Bedrock's Converse input.
 // Here the server-side rules apply: the model allowlist and the output-token cap
 // (an unset maxTokens would mean the model's maximum, FIELD-NOTES 8).
 import type { ContentBlock, ConverseStreamCommandInput, ImageFormat, Message } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
+import type { ConverseRequest, PublicContentBlock, PublicMessage } from '../requests.js'
 
-export type PublicContentBlock =
-  | { text: string }
-  | { image: { format: string, source: { bytes: string } } } // bytes: base64
-
-export interface PublicMessage {
-  role: 'user' | 'assistant'
-  content: string | PublicContentBlock[]
-}
-
-/** The body of POST /v1/converse-stream and /v1/converse, and the query of GET. */
-export interface ConverseRequest {
-  prompt?: string
-  messages?: PublicMessage[]
-  system?: string
-  model?: string
-  maxTokens?: number
-  temperature?: number
-  topP?: number
-  stopSequences?: string[]
-}
+export type { ConverseRequest }
 
 export interface ModelPolicy {
   defaultModelId: string
@@ -31,7 +13,6 @@ export interface ModelPolicy {
   maxOutputTokens: number
 }
 
-export const IMAGE_FORMATS = ['png', 'jpeg', 'gif', 'webp'] as const
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 /** Resolves the model the request will run on, or refuses it before Bedrock is called. */
@@ -74,10 +55,7 @@ function toMessage (message: PublicMessage, i: number): Message {
 
 function toContentBlock (block: PublicContentBlock, path: string): ContentBlock {
   if ('text' in block) return { text: block.text }
-  const { format, source } = block.image
-  if (!(IMAGE_FORMATS as readonly string[]).includes(format)) {
-    throw new ProxyError('bad_request', { message: `${path}/image/format must be one of ${IMAGE_FORMATS.join(', ')}.` })
-  }
+  const { format, source } = block.image // the format was checked by the schema
   if (source.bytes.length === 0 || !BASE64.test(source.bytes)) {
     throw new ProxyError('bad_request', { message: `${path}/image/source/bytes must be base64.` })
   }

@@ -14,7 +14,8 @@
 // A follower holds a follower slot (per key, and per instance) while its response is open.
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { resolveModel, type ConverseRequest } from '../bedrock/converse-input.js'
+import { resolveModel } from '../bedrock/converse-input.js'
+import type { ConverseRequest } from '../requests.js'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { estimateTokens, TokenBudget, type Reservation } from '../security/budget.js'

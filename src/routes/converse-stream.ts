@@ -4,27 +4,30 @@
 // committed to 200 text/event-stream and `start` is flushed before Bedrock is called.
 // A request that carries Last-Event-ID resumes its stream instead: Bedrock is not
 // called again (see resumeOrNoContent).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
+import { toConverseInput } from '../bedrock/converse-input.js'
 import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
 import { clientGone } from '../plugins/limits.js'
 import { requestedLastEventId } from '../plugins/route-kind.js'
 import { ownerOf } from '../security/principal.js'
 import { LiveStream } from '../streams/live-stream.js'
 import { newStreamId } from '../streams/registry.js'
-import { converseBodySchema, converseQuerySchema } from './schemas.js'
+import { ConverseBody, ConverseQuery, type ConverseRequest } from '../requests.js'
+import { ErrorResponses, EventStream, NothingToResume } from './responses.js'
 import { resumeOrNoContent, sseReply } from './sse-reply.js'
-
-type StreamQuery = ConverseRequest & { lastEventId?: string }
 
 // A resume never generates; everything else here calls Bedrock.
 const config = { kind: 'generate', resumable: true } as const
 
-export async function converseStreamRoutes (app: FastifyInstance): Promise<void> {
-  app.get<{ Querystring: StreamQuery }>('/converse-stream', {
+const response = { 200: EventStream, 204: NothingToResume, ...ErrorResponses }
+
+export async function converseStreamRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get('/converse-stream', {
     config,
     exposeHeadRoute: false, // a HEAD would run the handler and call Bedrock for nothing
-    schema: { querystring: converseQuerySchema },
+    schema: { summary: 'Stream an answer to a prompt (EventSource)', querystring: ConverseQuery, response },
   }, async function streamFromQuery (request, reply) {
     const resumeFrom = requestedLastEventId(request)
     if (resumeFrom !== undefined) return resumeOrNoContent(request, reply, resumeFrom)
@@ -32,9 +35,9 @@ export async function converseStreamRoutes (app: FastifyInstance): Promise<void>
     return startStream(request, reply, body)
   })
 
-  app.post<{ Body: ConverseRequest }>('/converse-stream', {
+  app.post('/converse-stream', {
     config,
-    schema: { body: converseBodySchema },
+    schema: { summary: 'Stream an answer to a conversation (fetch reader)', body: ConverseBody, response },
   }, async function streamFromBody (request, reply) {
     const resumeFrom = requestedLastEventId(request)
     if (resumeFrom !== undefined) return resumeOrNoContent(request, reply, resumeFrom)

@@ -1,20 +1,23 @@
 // POST /v1/converse: the same body, answered as one JSON document (Converse API).
 // Upstream failures use the same codes and statuses as before a stream starts.
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { toConverseInput, type ConverseRequest } from '../bedrock/converse-input.js'
+import { toConverseInput } from '../bedrock/converse-input.js'
 import { toJsonSafe, toUsage } from '../bedrock/relay-events.js'
 import { attemptsOf, type StreamSummary } from '../bedrock/relay.js'
 import { logLevelOf, toProxyError } from '../bedrock/upstream-errors.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
-import { converseBodySchema } from './schemas.js'
+import { ConverseBody } from '../requests.js'
+import { ConverseResult, ErrorResponses } from './responses.js'
 
-export async function converseRoutes (app: FastifyInstance): Promise<void> {
-  app.post<{ Body: ConverseRequest }>('/converse', {
+export async function converseRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.post('/converse', {
     config: { kind: 'generate' },
-    schema: { body: converseBodySchema },
+    schema: { summary: 'Answer a conversation as one JSON document (Converse API)', body: ConverseBody, response: { 200: ConverseResult, ...ErrorResponses } },
   }, async function converse (request, reply) {
     const input = toConverseInput(request.body, app.proxyConfig)
     if (clientGone(reply)) return reply.hijack() // left while admission waited: no Bedrock call
@@ -49,7 +52,7 @@ export async function converseRoutes (app: FastifyInstance): Promise<void> {
       app.callEvents.finished(request, summary)
       return {
         text: content.map(block => block.text ?? '').join(''),
-        content: toJsonSafe(content),
+        content: toJsonSafe(content) as unknown[],
         stopReason: out.stopReason ?? 'unknown',
         usage,
         metrics: { latencyMs: out.metrics?.latencyMs ?? 0 },

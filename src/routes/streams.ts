@@ -1,26 +1,26 @@
 // /v1/streams/{streamId}: follow a stream by id (a second tab, a reloaded page) and
 // cancel it (the Stop button), from any instance when Redis is configured.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { eventId, parseEventId } from '../sse/format.js'
 import { requestedLastEventId } from '../plugins/route-kind.js'
 import { ownerOf } from '../security/principal.js'
 import { mayAccess } from '../streams/resume.js'
+import { FollowQuery, StreamParams } from '../requests.js'
+import { CancelResult, ErrorResponses, EventStream, NothingToResume } from './responses.js'
 import { resumeOrNoContent } from './sse-reply.js'
 
-const params = {
-  type: 'object',
-  required: ['streamId'],
-  properties: { streamId: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
-} as const
-
-export async function streamRoutes (app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { streamId: string }, Querystring: { lastEventId?: string } }>('/streams/:streamId', {
+export async function streamRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.get('/streams/:streamId', {
     config: { kind: 'resume' },
     exposeHeadRoute: false,
     schema: {
-      params,
-      querystring: { type: 'object', additionalProperties: false, properties: { lastEventId: { type: 'string', maxLength: 100 } } },
+      summary: 'Follow a stream by id: replay from the start (or after Last-Event-ID), then live',
+      params: StreamParams,
+      querystring: FollowQuery,
+      response: { 200: EventStream, 204: NothingToResume, ...ErrorResponses },
     },
   }, async function followStream (request, reply) {
     // Without a Last-Event-ID: replay from the first event, then live.
@@ -31,9 +31,9 @@ export async function streamRoutes (app: FastifyInstance): Promise<void> {
     return resumeOrNoContent(request, reply, from)
   })
 
-  app.delete<{ Params: { streamId: string } }>('/streams/:streamId', {
+  app.delete('/streams/:streamId', {
     config: { kind: 'cancel' },
-    schema: { params },
+    schema: { summary: 'Cancel a stream at once, from any instance (the Stop button)', params: StreamParams, response: { 200: CancelResult, 202: CancelResult, ...ErrorResponses } },
   }, async function cancelStream (request, reply) {
     const { streamId } = request.params
     const requester = ownerOf(request.principal)
