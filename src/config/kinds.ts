@@ -26,8 +26,6 @@ export interface Setting<T> extends Docs {
   /** Accepted range, integers only. */
   readonly min?: number
   readonly max?: number
-  /** Accepted values, enums only. */
-  readonly values?: readonly string[]
   /** raw: trimmed; undefined when unset or empty (`FOO=` in a .env file means unset). */
   readonly parse: (raw: string | undefined, report: Report) => T
 }
@@ -128,7 +126,6 @@ export function enumOf<const V extends string> ({ values, default: fallback, ...
     ...docs,
     kind: 'enum',
     defaultText: fallback,
-    values,
     parse (raw, report) {
       if (raw === undefined) return fallback
       if ((values as readonly string[]).includes(raw)) return raw as V
