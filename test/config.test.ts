@@ -1,33 +1,35 @@
-// Configuration: validated once, every problem reported at once, and .env.example in
-// sync with the code (same names, same order).
+// Configuration: validated once, every problem reported at once. The variable names come
+// from the table (src/config/settings.ts); test/config-docs.test.ts keeps .env.example and
+// the README equal to what the table generates.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js'
+import { ConfigError, DEFAULTS, loadConfig, type Env } from '../src/config.js'
+import { SETTINGS } from '../src/config/settings.js'
 
 const ROOT = new URL('../', import.meta.url)
 
-/** Variable names in src/config.ts, in the order the code reads them. */
-function namesInCode (): string[] {
-  const source = readFileSync(new URL('src/config.ts', ROOT), 'utf8')
-  return [...source.matchAll(/\b(?:str|int|bool|list)\('([A-Z0-9_]+)'/g)].map(m => m[1] as string)
-    .filter((name, i, all) => all.indexOf(name) === i)
+function problemsOf (env: Env): readonly string[] {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  return []
 }
 
-function namesInExample (): string[] {
-  const text = readFileSync(new URL('.env.example', ROOT), 'utf8')
-  return [...text.matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1] as string)
-}
+const INT_SETTINGS = Object.entries(SETTINGS).flatMap(([name, setting]) =>
+  setting.kind === 'int' && setting.min !== undefined && setting.max !== undefined ? [{ name, min: setting.min, max: setting.max }] : [])
 
-test('.env.example lists every variable the code reads, in the same order, each with a comment', () => {
-  assert.deepEqual(namesInExample(), namesInCode())
+test('.env.example lists every variable of the table, in its order, each with a comment right above', () => {
   const lines = readFileSync(new URL('.env.example', ROOT), 'utf8').split('\n')
-  for (const name of namesInCode()) {
+  const names = lines.flatMap(l => /^#?([A-Z][A-Z0-9_]+)=/.exec(l)?.[1] ?? [])
+  assert.deepEqual(names, Object.keys(SETTINGS))
+  for (const name of names) {
     const i = lines.findIndex(l => l.startsWith(`${name}=`) || l.startsWith(`#${name}=`))
-    const before = lines.slice(0, i).reverse()
-    const commented = before.findIndex(l => l.startsWith('# ')) < before.findIndex(l => l === '') || before.findIndex(l => l === '') === -1
-    assert.ok(commented, `${name} has a comment above it`)
+    assert.match(lines[i - 1] ?? '', /^# \S/, `${name} has a comment above it`)
   }
 })
 
@@ -40,7 +42,7 @@ test('.env.example itself is a valid configuration', () => {
 
 test('the README documents every variable', () => {
   const readme = readFileSync(new URL('README.md', ROOT), 'utf8')
-  for (const name of namesInCode()) assert.ok(readme.includes(`\`${name}\``), `README mentions ${name}`)
+  for (const name of Object.keys(SETTINGS)) assert.ok(readme.includes(`| \`${name}\` |`), `README has a row for ${name}`)
 })
 
 test('defaults are safe: capped output, loopback, no CORS, no demo page, default model always allowed', () => {
@@ -81,6 +83,35 @@ test('every problem is reported at once', () => {
   for (const name of ['PORT', 'MAX_OUTPUT_TOKENS', 'BEDROCK_ALLOWED_MODELS', 'CORS_ORIGINS', 'LOG_LEVEL', 'AWS_REGION', 'DEMO_PAGE']) {
     assert.ok(err.message.includes(name), `names ${name}`)
   }
+})
+
+test('an invalid value of every integer setting is reported with its name and range', () => {
+  for (const name of ['PORT', 'METRICS_PORT', 'TOKEN_BUDGET_PER_KEY']) assert.ok(INT_SETTINGS.some(s => s.name === name), `${name} is an integer setting`)
+  for (const { name, min, max } of INT_SETTINGS) {
+    for (const bad of ['many', '1.5', String(min - 1), String(max + 1)]) {
+      assert.deepEqual(problemsOf({ [name]: bad }), [`${name} must be an integer from ${min} to ${max} (got "${bad}")`])
+    }
+    assert.deepEqual(problemsOf({ [name]: String(max) }).filter(p => p.startsWith(`${name} must be an integer`)), [], `${name}=${max} is accepted`)
+  }
+})
+
+test('every integer setting invalid at once: one problem each, all reported together', () => {
+  const env: Env = Object.fromEntries(INT_SETTINGS.map(({ name }) => [name, 'x']))
+  // An invalid value falls back to the default, so no cross-field rule adds a problem.
+  assert.deepEqual(problemsOf(env), INT_SETTINGS.map(({ name, min, max }) => `${name} must be an integer from ${min} to ${max} (got "x")`))
+})
+
+test('a region or endpoint problem names the variable the value came from', () => {
+  assert.deepEqual(problemsOf({ AWS_DEFAULT_REGION: 'mars' }), ['AWS_DEFAULT_REGION must look like us-east-1 (got "mars")'])
+  assert.deepEqual(problemsOf({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'mars' }), [], 'an unused fallback is not checked')
+  assert.deepEqual(problemsOf({ AWS_ENDPOINT_URL: 'ftp://x' }), ['AWS_ENDPOINT_URL must be an http(s) URL (got "ftp://x")'])
+})
+
+test('cross-field rules name both variables', () => {
+  assert.deepEqual(problemsOf({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' }), ['HEADERS_TIMEOUT_MS (2000) must not exceed REQUEST_TIMEOUT_MS (1000)'])
+  assert.deepEqual(problemsOf({ BODY_LIMIT_BYTES: '4096', BODIES_IN_FLIGHT_MAX_BYTES: '2048' }), ['BODIES_IN_FLIGHT_MAX_BYTES (2048) must be at least BODY_LIMIT_BYTES (4096)'])
+  assert.match(problemsOf({ SHUTDOWN_DELAY_MS: '3000', SHUTDOWN_TIMEOUT_MS: '3000' }).join(), /^SHUTDOWN_DELAY_MS \(3000\) must be less than SHUTDOWN_TIMEOUT_MS \(3000\)/)
+  assert.equal(loadConfig({ SHUTDOWN_TIMEOUT_MS: '3000' }).shutdownDelayMs, 1500, 'unset, the delay shrinks to half a short timeout')
 })
 
 test('start-up without any region exits non-zero and names AWS_REGION', () => {

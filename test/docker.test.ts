@@ -1,5 +1,5 @@
 // The container image, checked without a Docker engine: the Dockerfile and
-// docker-compose.yml agree with each other, with package.json and with src/config.ts,
+// docker-compose.yml agree with each other, with package.json and with the settings table,
 // and the runtime stage, replayed instruction by instruction in a temp directory with
 // production dependencies only, starts, answers /healthz and /readyz, and exits 0 on SIGTERM.
 import assert from 'node:assert/strict'
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { DEFAULTS } from '../src/config.js'
+import { SETTINGS } from '../src/config/settings.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8')
@@ -25,11 +26,11 @@ async function run (file: string, args: string[], options: { cwd: string, env?: 
   })
 }
 
-/** Variables the AWS SDK reads itself (credentials chain, profiles); src/config.ts never sees them. */
+/** Variables the AWS SDK reads itself (credentials chain, profiles); the settings table never lists them. */
 const SDK_NAMES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE',
   'AWS_BEARER_TOKEN_BEDROCK', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI',
   'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']
-const CODE_NAMES = [...read('src/config.ts').matchAll(/\b(?:str|int|bool|list)\('([A-Z0-9_]+)'/g)].map(m => m[1] as string)
+const CODE_NAMES = Object.keys(SETTINGS)
 const KNOWN_NAMES = new Set([...CODE_NAMES, ...SDK_NAMES])
 
 // --- Dockerfile -----------------------------------------------------------------------
@@ -252,7 +253,7 @@ test('compose builds this Dockerfile, reads .env and publishes the port the cont
 
 test('compose sets only variables the code or the AWS SDK reads, and HOST beyond loopback', () => {
   const env = composeEnvironment(PROXY as ComposeService)
-  for (const name of Object.keys(env)) assert.ok(KNOWN_NAMES.has(name), `${name} is read by src/config.ts or the AWS SDK`)
+  for (const name of Object.keys(env)) assert.ok(KNOWN_NAMES.has(name), `${name} is in the settings table (src/config/settings.ts) or read by the AWS SDK`)
   // .env.example sets HOST=127.0.0.1 and `environment` wins over env_file: without this
   // override a copied .env would make the published port unreachable.
   assert.equal(env.HOST, '0.0.0.0')

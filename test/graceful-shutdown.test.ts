@@ -45,8 +45,9 @@ test('SIGTERM: readiness 503 first, requests still served during SHUTDOWN_DELAY_
     BEDROCK_MODEL_ID: 'test.model-v1:0',
     PORT: String(port),
     LOG_LEVEL: 'warn',
-    // Long enough to make a request inside it on a loaded machine; the test never waits it out idle.
-    SHUTDOWN_DELAY_MS: '1500',
+    // Long enough for a stream started inside it to reach Bedrock on a loaded machine (a
+    // fresh process's first SDK call is slow); the test waits it out only once.
+    SHUTDOWN_DELAY_MS: '3000',
     SHUTDOWN_TIMEOUT_MS: '10000',
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })

@@ -1,5 +1,5 @@
-// The security part of the configuration (issue 4), read by loadConfig in src/config.ts
-// and parsed here so config.ts stays a list of variables.
+// The security part of the configuration (issue 4): its types, defaults and parsers. The
+// variables are entries of the table in src/config/settings-security.ts.
 import { isIP } from 'node:net'
 import type { ApiKey } from './keys.js'
 

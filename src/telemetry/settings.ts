@@ -1,7 +1,7 @@
 // The observability part of the configuration (issue 8): metrics, tracing, overload.
-// Read by loadConfig in src/config.ts; the rules live here so config.ts stays a list of
-// variables.
-import { isLoopbackHost, MIN_SECRET_CHARS, type SecurityConfig } from '../security/settings.js'
+// The variables are entries of the table in src/config/settings-telemetry.ts; the rules
+// across them live here.
+import { isLoopbackHost, type SecurityConfig } from '../security/settings.js'
 
 export interface MetricsConfig {
   /** Serve /metrics at all (see metricsRule). */
@@ -49,12 +49,12 @@ export interface MetricsSettings {
  * The rule: /metrics is served when METRICS_TOKEN or METRICS_PORT is set, or when the
  * proxy runs in loopback mode (no keys, bound to loopback: the demo). Otherwise it is off,
  * so a deployment never publishes it by accident. With METRICS_PORT it is served only on
- * that listener (404 on the main port). Refused as unsafe: a short token, METRICS_HOST
- * without METRICS_PORT, the main port reused, and a token-less METRICS_PORT that would
- * inherit a non-loopback HOST (publishing it there must be an explicit METRICS_HOST).
+ * that listener (404 on the main port). Refused as unsafe: METRICS_HOST without
+ * METRICS_PORT, the main port reused, and a token-less METRICS_PORT that would inherit a
+ * non-loopback HOST (publishing it there must be an explicit METRICS_HOST). A short
+ * METRICS_TOKEN is refused by the table, where it is a secret.
  */
 export function metricsRule (s: MetricsSettings, problems: string[]): MetricsConfig {
-  if (s.token !== undefined && s.token.length < MIN_SECRET_CHARS) problems.push(`METRICS_TOKEN must be at least ${MIN_SECRET_CHARS} characters`)
   if (s.host !== undefined && s.port === undefined) problems.push('METRICS_HOST takes effect only with METRICS_PORT: set both, or neither')
   if (s.port !== undefined && s.port !== 0 && s.port === s.mainPort) problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on the main port)')
   if (s.port !== undefined && s.token === undefined && s.host === undefined && !isLoopbackHost(s.mainHost)) {

@@ -1,0 +1,28 @@
+// Defaults of the core settings, units in the names (the table in settings.ts refers to
+// them; security/settings.ts and telemetry/settings.ts keep their own). Safe for
+// production: output capped, bound to loopback, no CORS, no demo page.
+
+export const DEFAULTS = {
+  port: 3000,
+  host: '127.0.0.1',
+  defaultModelId: 'us.amazon.nova-lite-v1:0',
+  maxOutputTokens: 2048,
+  heartbeatMs: 15_000, // under the common 60 s proxy/load-balancer idle timeouts (FIELD-NOTES 16)
+  upstreamFirstEventTimeoutMs: 60_000,
+  upstreamIdleTimeoutMs: 30_000,
+  converseTimeoutMs: 120_000,
+  bodyLimitBytes: 1_048_576,
+  requestTimeoutMs: 30_000, // a slow or stalled upload holds a socket and memory no longer than this (issue 7)
+  headersTimeoutMs: 10_000,
+  bodiesInFlightMaxBytes: 67_108_864, // 64 bodies at the default BODY_LIMIT_BYTES
+  streamTtlMs: 300_000, // replay buffer kept this long after a stream ends
+  streamBufferMaxBytes: 2_097_152,
+  resumeGraceMs: 10_000, // a client that left has this long to come back before Bedrock is aborted
+  // Load balancers poll readiness every few seconds (Kubernetes: 10 s period by default; endpoint
+  // removal after the first 503 takes about as long): keep serving while they notice.
+  shutdownDelayMs: 5_000,
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+} as const
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

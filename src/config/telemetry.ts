@@ -1,0 +1,30 @@
+// The observability part of the Config (issue 8). The rules (when /metrics is served, the
+// traces URL, the OTLP headers format) live in src/telemetry/settings.ts.
+import type { SecurityConfig } from '../security/settings.js'
+import { metricsRule, parseOtlpHeaders, tracesUrl, type MetricsConfig, type PressureConfig, type TracingConfig } from '../telemetry/settings.js'
+import type { Values } from './settings.js'
+
+export function metricsConfig (v: Values, authMode: SecurityConfig['authMode'], problems: string[]): MetricsConfig {
+  return metricsRule({
+    port: v.METRICS_PORT,
+    host: v.METRICS_HOST,
+    token: v.METRICS_TOKEN,
+    mainHost: v.HOST,
+    mainPort: v.PORT,
+    authMode,
+  }, problems)
+}
+
+/** undefined when no OTLP endpoint is set: tracing off. */
+export function tracingConfig (v: Values, problems: string[]): TracingConfig | undefined {
+  const url = tracesUrl(v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, v.OTEL_EXPORTER_OTLP_ENDPOINT, problems)
+  const headers = parseOtlpHeaders(v.OTEL_EXPORTER_OTLP_HEADERS, problems)
+  return url !== undefined ? { url, headers, serviceName: v.OTEL_SERVICE_NAME } : undefined
+}
+
+export function pressureConfig (v: Values): PressureConfig {
+  return {
+    maxEventLoopDelayMs: v.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapBytes: v.PRESSURE_MAX_HEAP_BYTES,
+  }
+}

@@ -1,0 +1,50 @@
+// The validated configuration loadConfig (load.ts) returns: what the rest of the proxy
+// reads instead of the environment.
+import type { SecurityConfig } from '../security/settings.js'
+import type { MetricsConfig, PressureConfig, TracingConfig } from '../telemetry/settings.js'
+
+export type Env = Record<string, string | undefined>
+
+export interface Config {
+  port: number
+  host: string
+  /** AWS_REGION, else AWS_DEFAULT_REGION; undefined = let the SDK try the profile (server.ts fails start-up if that finds none). */
+  region: string | undefined
+  /** AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL: the emulator, a VPC endpoint. */
+  endpoint: string | undefined
+  defaultModelId: string
+  /** Always contains defaultModelId. */
+  allowedModels: ReadonlySet<string>
+  maxOutputTokens: number
+  heartbeatMs: number
+  upstreamFirstEventTimeoutMs: number
+  upstreamIdleTimeoutMs: number
+  converseTimeoutMs: number
+  bodyLimitBytes: number
+  /** Time to receive a whole request, headers and body (never the response: SSE streams run longer). */
+  requestTimeoutMs: number
+  headersTimeoutMs: number
+  /** Bytes of request bodies being received at once, across all requests; past it 503 server_busy. */
+  bodiesInFlightMaxBytes: number
+  /** Redis for cross-instance resume (and shared limits); undefined = in memory, single instance. */
+  redisUrl: string | undefined
+  streamTtlMs: number
+  streamBufferMaxBytes: number
+  resumeGraceMs: number
+  corsOrigins: readonly string[]
+  /** This server's public origin behind a reverse proxy that rewrites Host (FIELD-NOTES 23). */
+  publicOrigin: string | undefined
+  /** On SIGTERM: /readyz answers 503 but requests are still served this long, while load balancers notice. */
+  shutdownDelayMs: number
+  /** Authentication, tickets, origins, limits and budgets (src/security/settings.ts). */
+  security: SecurityConfig
+  demoPage: boolean
+  shutdownTimeoutMs: number
+  logLevel: string
+  /** GET /metrics (src/telemetry/settings.ts has the rule for when it is served). */
+  metrics: MetricsConfig
+  /** OpenTelemetry traces over OTLP/HTTP; undefined = off (the SDK is not even loaded). */
+  tracing: TracingConfig | undefined
+  /** Overload bounds past which new streams get 503 server_overloaded. */
+  pressure: PressureConfig
+}
