@@ -1,5 +1,5 @@
 // One catalogue of stable error codes. The README's "Error codes" table is checked
-// against it by test/errors.test.ts. `status` is what the code answers before a stream
+// against it by test/contract.test.ts. `status` is what the code answers before a stream
 // starts (and on POST /v1/converse); after `start` the same code arrives as an `error`
 // event. `message` is the public text: it never carries upstream details (ARNs,
 // account ids, SDK messages), which go to the log only.
@@ -89,8 +89,4 @@ export class ProxyError extends Error {
       },
     }
   }
-}
-
-export function isProxyError (err: unknown): err is ProxyError {
-  return err instanceof ProxyError
 }

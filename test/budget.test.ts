@@ -79,21 +79,21 @@ test('the budget resets with its period', async () => {
 })
 
 test('a reservation counts at once and is replaced by the real usage when the call ends', async () => {
-  const budget = new TokenBudget(new MemorySecurityStore(), 'day')
+  const store = new MemorySecurityStore()
+  const budget = new TokenBudget(store, 'day')
   const at = periodWindow('day', Date.now()).startMs + 1000 // counters expire with their period: use today's
+  const usedOn = async (ms: number): Promise<number> => await store.getUsage(`budget:key:x:${periodWindow('day', ms).startMs}`)
   const first = await budget.reserve('key:x', 100, 60, at)
   const second = await budget.reserve('key:x', 100, 60, at) // 60 < 100 when it came: admitted
-  assert.equal(await budget.used('key:x', at), 120)
+  assert.equal(await usedOn(at), 120)
   await assert.rejects(budget.reserve('key:x', 100, 60, at), { code: 'budget_exhausted' }, 'held by open calls')
-  assert.equal(await budget.used('key:x', at), 120, 'a refused reservation leaves nothing behind')
-  await budget.settle('key:x', first, 7, at)
-  await budget.settle('key:x', second, 0, at) // never reached Bedrock
-  assert.equal(await budget.used('key:x', at), 7)
+  assert.equal(await usedOn(at), 120, 'a refused reservation leaves nothing behind')
+  assert.equal(await budget.settle('key:x', first, 7, at), 67)
+  assert.equal(await budget.settle('key:x', second, 0, at), 7, 'a call that never reached Bedrock costs nothing')
   // A call that ran across midnight: its reservation leaves yesterday, its usage lands today.
   const late = await budget.reserve('key:x', 100, 50, at)
-  await budget.settle('key:x', late, 9, at + 86_400_000)
-  assert.equal(await budget.used('key:x', at), 7)
-  assert.equal(await budget.used('key:x', at + 86_400_000), 9)
+  assert.equal(await budget.settle('key:x', late, 9, at + 86_400_000), 9)
+  assert.equal(await usedOn(at), 7)
 })
 
 test('what a finished call costs: usage when it came, else the estimated input if Bedrock may have read it', () => {

@@ -1,9 +1,9 @@
 // One relayed stream: `start` at once, then the upstream ConverseStream mapped to relay
 // events, then `done`, with every failure turned into an `error` event before `done`.
 // The generator never throws, so every stream the client sees ends with `done`.
-// Cancellation flows back through one AbortController: the route aborts it when the
-// client leaves, shutdown aborts it, and our own timers abort it (the SDK has none,
-// FIELD-NOTES 2).
+// Cancellation flows back through one AbortController: the stream hub aborts it (the
+// resume grace period ran out with no client, DELETE, shutdown), and so do our own
+// timers (the SDK has none, FIELD-NOTES 2). A client leaving only detaches its reader.
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
 import type { RelayEvent } from '../events.js'

@@ -92,10 +92,6 @@ export class TokenBudget {
     return this.#store.addUsage(this.#key(principalId, window), tokens, window.endMs + 60_000)
   }
 
-  async used (principalId: string, nowMs = Date.now()): Promise<number> {
-    return this.#store.getUsage(this.#key(principalId, periodWindow(this.#period, nowMs)))
-  }
-
   #exhausted (limit: number, window: PeriodWindow, nowMs: number): ProxyError {
     const resetAt = new Date(window.endMs).toISOString()
     return new ProxyError('budget_exhausted', {

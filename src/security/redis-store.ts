@@ -1,7 +1,8 @@
 // SecurityStore on Redis, so tickets stay single-use, and budgets and stream slots hold,
-// across every instance that shares REDIS_URL. A Redis failure on the request path
-// refuses the request (server_busy, 503): failing open would let an outage spend the
-// budget unchecked.
+// across every instance that shares REDIS_URL. A Redis failure throws server_busy; the
+// app wraps this store in FallbackSecurityStore, which then counts in this instance's
+// memory instead (never failing open: the limits still hold, per instance), except for
+// tickets, which are refused (ticket_unverifiable).
 import type { Redis } from 'ioredis'
 import { ProxyError } from '../errors.js'
 import type { SecurityStore, TicketClaim } from './store.js'
