@@ -9,7 +9,9 @@ import { periodWindow, TokenBudget } from '../src/security/budget.js'
 import { MemorySecurityStore } from '../src/security/store.js'
 import { tokensOf } from '../src/plugins/limits.js'
 import { build, fetchSse, lastEvent } from './helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, KEY_B } from './security-helper.js'
+import { bearer, errorOf, KEY_A, KEY_B } from './security-helper.js'
+import { holdStream } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 function usageOf (events: Array<{ event: string, data: unknown }>): number {
   const usage = events.find(e => e.event === 'usage')?.data as { inputTokens: number, outputTokens: number }

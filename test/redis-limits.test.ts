@@ -6,7 +6,9 @@ import { request as httpRequest } from 'node:http'
 import { test } from 'node:test'
 import { build, fetchSse } from './helper.js'
 import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, mintTicket, TICKET_SECRET } from './security-helper.js'
+import { bearer, errorOf, KEY_A, mintTicket, TICKET_SECRET } from './security-helper.js'
+import { holdStream } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 const opts = redisTestOptions()
 

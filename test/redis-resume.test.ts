@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process'
 import { test, type TestContext } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
-import { freePort, redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
-import { eventually } from './security-helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
+import { freePort } from './support/net.js'
+import { countText, readThenDrop } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const opts = redisTestOptions()
 const ANSWER = 'Shared 👩‍👩‍👧 buffer\r\nlone\rCR \u2028 NUL\u0000 end. '.repeat(8)
@@ -63,7 +64,7 @@ async function producerProcess (t: TestContext, redisUrl: string, emulatorUrl: s
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   t.after(() => { child.kill('SIGKILL') })
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`)
+  await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true, 20_000)
   return { url: `http://127.0.0.1:${port}`, kill: () => child.kill('SIGKILL') }
 }
 
@@ -132,21 +133,9 @@ test('Redis stopped mid-run: live streaming continues, nothing crashes, readines
   assert.equal(joinText(during.events), 'still here')
 
   await redis.start()
-  await waitFor(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'up')
+  await eventually(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'up', 10_000)
   emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 10 }))
   const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(3))
   const rest = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
   assert.equal(joinText(first.events) + joinText(rest.events), ANSWER, 'cross-instance resume works again for new streams')
 })
-
-async function waitForHttp (url: string): Promise<void> {
-  await waitFor(async () => (await fetch(url).catch(() => undefined))?.ok === true, 20_000)
-}
-
-async function waitFor (cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}

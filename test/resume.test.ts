@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText } from './helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { countText, readThenDrop } from './support/sse.js'
 
 const ANSWER = 'Resumable 👩‍👩‍👧 streams\r\ndo not lose\ra byte: \u2028 \u0000 done.'.repeat(5)
 const paced = (ms = 15): ReturnType<typeof textScenario> => textScenario(ANSWER, { chunkChars: 7, frameDelayMs: ms })

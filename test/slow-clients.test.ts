@@ -2,42 +2,10 @@
 // requests that never get as far as a route. Raw sockets, because fetch() cannot stall a
 // body halfway or send a broken request line.
 import assert from 'node:assert/strict'
-import { connect, type Socket } from 'node:net'
 import { test } from 'node:test'
 import { build, fetchSse, lastEvent } from './helper.js'
 import { KEY_A } from './security-helper.js'
-
-interface RawExchange {
-  socket: Socket
-  /** Everything the server sent so far. */
-  received: () => string
-  /** Resolves when the server closed the connection; rejects after `ms` if it did not. */
-  closed: (ms: number) => Promise<void>
-}
-
-async function openRaw (base: string, head: string, body = ''): Promise<RawExchange> {
-  const { hostname, port } = new URL(base)
-  const socket = connect(Number(port), hostname)
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-  let data = ''
-  let ended = false
-  const waiters: Array<() => void> = []
-  socket.on('data', (chunk: Buffer) => { data += chunk.toString('utf8') })
-  socket.on('error', () => {})
-  socket.on('close', () => { ended = true; for (const w of waiters) w() })
-  socket.write(head + body)
-  return {
-    socket,
-    received: () => data,
-    closed: async (ms) => {
-      if (ended) return
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the server kept the connection open for ${ms} ms; received:\n${data}`)), ms)
-        waiters.push(() => { clearTimeout(timer); resolve() })
-      })
-    },
-  }
-}
+import { openRaw } from './support/net.js'
 
 function postHead (path: string, length: number, headers: Record<string, string> = {}): string {
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
