@@ -8,7 +8,7 @@ import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
 import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
 import { freePort } from './support/net.js'
-import { countText, readThenDrop } from './support/sse.js'
+import { countText, dataOf, openStream, readThenDrop, seqOf } from './support/sse.js'
 import { eventually } from './support/wait.js'
 
 const opts = redisTestOptions()
@@ -82,25 +82,26 @@ async function streamOnProducerProcess (t: TestContext): Promise<{ redis: Awaite
 test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
   const { producer, b, first } = await streamOnProducerProcess(t)
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
-  const following = fetchSse(`${b.url}/v1/streams/${streamId}`)
-  await new Promise(resolve => setTimeout(resolve, 300))
+  const following = await openStream(`${b.url}/v1/streams/${streamId}`)
+  await following.until('text') // B follows the stream through Redis
   producer.kill()
   const killedAt = Date.now()
-  const res = await following
+  const events = [...following.seen, ...await following.rest()]
   const tookMs = Date.now() - killedAt
-  assert.deepEqual(eventNames(res.events).slice(-3), ['error', 'usage', 'done'])
-  assert.equal((res.events.at(-3)?.data as { code: string }).code, 'stream_lost')
-  assert.equal((res.events.at(-2)?.data as { partial: boolean }).partial, true)
+  assert.deepEqual(eventNames(events).slice(-3), ['error', 'usage', 'done'])
+  assert.equal(dataOf(events.at(-3), 'error').code, 'stream_lost')
+  assert.equal(dataOf(events.at(-2), 'usage').partial, true)
   assert.ok(tookMs < 10_000, `stream_lost within a bounded time (took ${tookMs} ms)`)
 })
 
 test('the original client of a lost stream, reconnecting to a survivor, gets what it missed, then stream_lost + usage + done; then 204', opts, async (t) => {
   const { redis, producer, b, first } = await streamOnProducerProcess(t)
-  await new Promise(resolve => setTimeout(resolve, 300)) // more events are produced while the client is away
-  producer.kill()
-  // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
   const client = redis.client()
+  // More events are produced while the client is away: wait until Redis holds some it missed.
+  await eventually(async () => Number(await client.hget(`bsp:s:${streamId}`, 'lastSeq')) >= seqOf(first.events.at(-1)) + 5)
+  producer.kill()
+  // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
   await eventually(async () => await client.exists(`bsp:s:${streamId}:lease`) === 0, 10_000)
   const back = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
   assert.equal(back.status, 200, 'not 204: the client must learn that its answer was lost')

@@ -67,7 +67,9 @@ test('bodies being received at once are bounded (BODIES_IN_FLIGHT_MAX_BYTES): pa
   const body = JSON.stringify({ prompt: 'x'.repeat(599_000) })
   // A stalls with 500 KB of its body received; B's 600 KB do not fit beside it.
   const a = await openRaw(h.url, postHead('/v1/converse', body.length, auth), body.slice(0, 500_000))
-  await new Promise(resolve => setTimeout(resolve, 200)) // let A's bytes arrive first
+  // Let A's bytes arrive first. Kept as a sleep: the bytes in flight are not observable from
+  // outside, and a probe request would itself take room from the bound under test.
+  await new Promise(resolve => setTimeout(resolve, 200))
   const b = await openRaw(h.url, postHead('/v1/converse', body.length, auth), body)
   await b.closed(10_000)
   const refused = answerOf(b.received())
