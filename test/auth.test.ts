@@ -8,7 +8,8 @@ import { test } from 'node:test'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { sha256 } from '../src/security/keys.js'
 import { build, fetchSse, postSse } from './helper.js'
-import { bearer, errorOf, KEY_A, KEY_B, rawRequest, signJwt } from './security-helper.js'
+import { bearer, errorOf, KEY_A, KEY_B, signJwt } from './security-helper.js'
+import { rawRequest } from './support/net.js'
 
 const JWT_SECRET = 'jwt-secret-0123456789abcdef0123456789abcdef'
 const KEYS = { API_KEYS: `${KEY_A},sha256:${sha256(KEY_B).toString('hex')}` }

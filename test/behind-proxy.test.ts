@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { build } from './helper.js'
-import { bearer, KEY_A, rawRequest } from './security-helper.js'
-import { openStream } from './stream-reader.js'
+import { bearer, KEY_A } from './security-helper.js'
+import { rawRequest } from './support/net.js'
+import { openStream } from './support/sse.js'
 
 const PUBLIC = 'https://chat.example.com'
 

@@ -5,11 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
-import { periodWindow, TokenBudget } from '../src/security/budget.js'
-import { MemorySecurityStore } from '../src/security/store.js'
 import { tokensOf } from '../src/plugins/limits.js'
 import { build, fetchSse, lastEvent } from './helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, KEY_B } from './security-helper.js'
+import { bearer, errorOf, KEY_A, KEY_B } from './security-helper.js'
+import { holdStream } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 function usageOf (events: Array<{ event: string, data: unknown }>): number {
   const usage = events.find(e => e.event === 'usage')?.data as { inputTokens: number, outputTokens: number }
@@ -62,39 +62,7 @@ test('per-key budgets from the key file; tokenBudget 0 means none', async (t) =>
   assert.equal(h.emulator.requests.length, 4)
 })
 
-test('periods are calendar periods in UTC', () => {
-  const at = Date.UTC(2026, 0, 31, 23, 30, 5)
-  assert.deepEqual(periodWindow('hour', at), { startMs: Date.UTC(2026, 0, 31, 23), endMs: Date.UTC(2026, 1, 1, 0) })
-  assert.deepEqual(periodWindow('day', at), { startMs: Date.UTC(2026, 0, 31), endMs: Date.UTC(2026, 1, 1) })
-  assert.deepEqual(periodWindow('month', Date.UTC(2026, 11, 15)), { startMs: Date.UTC(2026, 11, 1), endMs: Date.UTC(2027, 0, 1) })
-})
-
-test('the budget resets with its period', async () => {
-  const budget = new TokenBudget(new MemorySecurityStore(), 'hour')
-  const at = periodWindow('hour', Date.now()).endMs - 60_000 // the last minute of this hour
-  await budget.debit('key:x', 500, at)
-  await assert.rejects(budget.reserve('key:x', 500, 10, at), { code: 'budget_exhausted', retryAfterMs: 60_000 })
-  assert.equal((await budget.reserve('key:x', 500, 10, at + 60_000)).tokens, 10, 'the next hour')
-  assert.equal((await budget.reserve('key:x', 0, 10, at)).tokens, 0, '0 = no budget: nothing reserved')
-})
-
-test('a reservation counts at once and is replaced by the real usage when the call ends', async () => {
-  const store = new MemorySecurityStore()
-  const budget = new TokenBudget(store, 'day')
-  const at = periodWindow('day', Date.now()).startMs + 1000 // counters expire with their period: use today's
-  const usedOn = async (ms: number): Promise<number> => await store.getUsage(`budget:key:x:${periodWindow('day', ms).startMs}`)
-  const first = await budget.reserve('key:x', 100, 60, at)
-  const second = await budget.reserve('key:x', 100, 60, at) // 60 < 100 when it came: admitted
-  assert.equal(await usedOn(at), 120)
-  await assert.rejects(budget.reserve('key:x', 100, 60, at), { code: 'budget_exhausted' }, 'held by open calls')
-  assert.equal(await usedOn(at), 120, 'a refused reservation leaves nothing behind')
-  assert.equal(await budget.settle('key:x', first, 7, at), 67)
-  assert.equal(await budget.settle('key:x', second, 0, at), 7, 'a call that never reached Bedrock costs nothing')
-  // A call that ran across midnight: its reservation leaves yesterday, its usage lands today.
-  const late = await budget.reserve('key:x', 100, 50, at)
-  assert.equal(await budget.settle('key:x', late, 9, at + 86_400_000), 9)
-  assert.equal(await usedOn(at), 7)
-})
+// periodWindow and TokenBudget on their own: test/unit/budget.test.ts.
 
 test('what a finished call costs: usage when it came, else the estimated input if Bedrock may have read it', () => {
   const base = { streamId: 's', model: 'm', durationMs: 1 }

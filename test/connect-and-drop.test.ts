@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { build } from './helper.js'
-import { bearer, eventually, holdStream, KEY_A } from './security-helper.js'
+import { bearer, KEY_A } from './security-helper.js'
+import { holdStream } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 /** `count` connect-and-drops in a row (curl -m 0.3 style): headers, then the socket is cut. */
 async function connectAndDrop (base: string, path: string, count: number): Promise<number[]> {

@@ -147,9 +147,9 @@ test('a stream log line records outcome, timings and tokens, and never the promp
   h.emulator.enqueue(textScenario('secret answer text', { usage: { inputTokens: 11, outputTokens: 4 } }))
   await fetchSse(`${h.url}/v1/converse-stream?prompt=${encodeURIComponent('secret prompt text')}`)
   await new Promise(resolve => setImmediate(resolve))
-  const line = h.logs.find(l => l.msg === 'stream finished')
-  assert.ok(line, 'one line per stream')
-  const stream = line.stream as Record<string, unknown>
+  const lines = h.logs.filter(l => l.msg === 'stream finished')
+  assert.equal(lines.length, 1, 'one line per stream')
+  const stream = lines[0]?.stream as Record<string, unknown>
   assert.equal(stream.outcome, 'completed')
   assert.equal(stream.model, 'test.model-v1:0')
   assert.equal(stream.stopReason, 'end_turn')

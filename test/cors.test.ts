@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { build, eventNames, fetchSse } from './helper.js'
 import { bearer, errorOf, KEY_A } from './security-helper.js'
-import { openStream } from './stream-reader.js'
+import { openStream } from './support/sse.js'
 
 const APP = 'https://app.example.com'
 const listOf = (header: string | null): string[] => (header ?? '').split(',').map(s => s.trim().toLowerCase()).filter(s => s !== '')

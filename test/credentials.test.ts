@@ -12,8 +12,8 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { ERROR_CATALOGUE } from '../src/errors.js'
 import { build, fetchSse, eventNames, startTestEmulator } from './helper.js'
-import { freePort } from './redis-helper.js'
-import { eventually } from './security-helper.js'
+import { freePort } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 

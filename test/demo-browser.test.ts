@@ -15,6 +15,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-firs
   '--disable-component-update', '--disable-sync', '--disable-quic']
 const OTHER_MODEL = 'demo.other-model-v1:0'
 // Longer than EventSource's default reconnection time (about 3 s in Chromium).
+// Waited out on purpose (twice below): proving that no reconnect comes means watching a window
+// longer than EventSource's reconnect delay; an absence cannot be awaited.
 const RECONNECT_WINDOW_MS = 4000
 const FINAL_STATES = 'body:is([data-state="done"], [data-state="error"], [data-state="stopped"])'
 

@@ -4,29 +4,18 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
-import { build, joinText, postSse } from './helper.js'
+import { build, joinText, parseSse, postSse } from './helper.js'
+import { countPlayed, untilStalled } from './support/scenario.js'
+import { countText, readThenDrop } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
-/** Opens a stream over a raw socket and destroys it once the first `text` frame arrives. */
+/** Opens a stream over a raw socket and destroys it once the first `text` event arrived. */
 async function leaveAfterFirstToken (url: string, init: { method: string, body?: string }): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const req = http.request(url, {
-      method: init.method,
-      headers: init.body !== undefined ? { 'content-type': 'application/json' } : {},
-    }, (res) => {
-      let seen = ''
-      res.on('data', (chunk: Buffer) => {
-        seen += chunk.toString('utf8')
-        if (seen.includes('event: text')) {
-          req.destroy()
-          resolve()
-        }
-      })
-      res.on('error', () => {})
-      res.on('end', () => reject(new Error('stream ended before the client left')))
-    })
-    req.on('error', () => {})
-    req.end(init.body)
-  })
+  await readThenDrop(url, countText(1), init)
+}
+
+async function readiness (base: string): Promise<{ openStreams: number, runningStreams: number }> {
+  return await (await fetch(`${base}/readyz`)).json() as { openStreams: number, runningStreams: number }
 }
 
 // A long answer paced at 20 ms a delta: it would take ~4 s to complete.
@@ -38,10 +27,14 @@ test('GET: client disconnect aborts the upstream call within 1 s', async (t) => 
   h.emulator.enqueue(LONG)
   await leaveAfterFirstToken(`${h.url}/v1/converse-stream?prompt=hi`, { method: 'GET' })
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'aborted')
-  await waitFor(() => h.logs.some(l => l.msg === 'stream finished'))
-  const line = h.logs.find(l => l.msg === 'stream finished')
-  assert.equal((line?.stream as Record<string, unknown>).outcome, 'cancelled')
-  assert.equal(h.app.printRoutes().length > 0, true)
+  await eventually(() => h.logs.some(l => l.msg === 'stream finished'))
+  const lines = h.logs.filter(l => l.msg === 'stream finished')
+  assert.equal(lines.length, 1)
+  assert.equal((lines[0]?.stream as Record<string, unknown>).outcome, 'cancelled')
+  // Nothing is left running or open on the proxy for the client that left.
+  const ready = await readiness(h.url)
+  assert.equal(ready.runningStreams, 0)
+  assert.equal(ready.openStreams, 0)
 })
 
 test('POST: client disconnect aborts the upstream call within 1 s', async (t) => {
@@ -86,7 +79,12 @@ test('start and heartbeats reach the client before Bedrock answers at all', asyn
     if (text.includes(': ping\n\n')) break // leaves the loop and destroys the response
   }
   assert.match(text, /^id: [0-9a-f]{24}-1\nevent: start\n/)
-  assert.ok(text.includes(': ping\n\n'))
+  // Only `start` and pings so far, while the one upstream call is still waiting for Bedrock.
+  const { order } = parseSse(text)
+  assert.equal(order[0], 'start')
+  assert.ok(order.length >= 2 && order.slice(1).every(o => o === ':ping'), order.join(' '))
+  assert.equal(h.emulator.requests.length, 1)
+  assert.equal(h.emulator.requests[0]?.outcome, 'pending', 'Bedrock has not answered')
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'aborted')
 })
 
@@ -95,30 +93,25 @@ test('a slow reader holds back the upstream (backpressure), then gets every byte
   // ~24 MB of deltas with no pacing: far more than socket buffers hold.
   const chunk = 'x'.repeat(1000)
   const text = Array.from({ length: 24_000 }, (_, i) => `${i}:${chunk}\n`).join('')
-  h.emulator.enqueue(textScenario(text, { chunkChars: 1008, frameDelayMs: 0 }))
+  const counted = countPlayed(textScenario(text, { chunkChars: 1008, frameDelayMs: 0 }))
+  const total = counted.scenario.steps.length
+  h.emulator.enqueue(counted.scenario)
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     http.get(`${h.url}/v1/converse-stream?prompt=big`, resolve).on('error', reject)
   })
-  res.pause() // read nothing for a while
-  await new Promise(resolve => setTimeout(resolve, 1500))
+  res.pause() // read nothing until the emulator stops sending
+  const playedWhilePaused = await untilStalled(counted.played)
+  t.diagnostic(`frames the emulator sent while the client read nothing: ${playedWhilePaused} of ${total}`)
+  // Socket buffers, the h2 window and one reader window hold a few MB, never most of the 24.
+  assert.ok(playedWhilePaused < total / 2, `upstream held back: ${playedWhilePaused} of ${total} frames sent`)
   assert.equal(h.emulator.requests[0]?.outcome, 'pending', 'upstream is held back while the client does not read')
-  const rss = process.memoryUsage().rss
   const chunks: Buffer[] = []
   res.on('data', (c: Buffer) => chunks.push(c))
   res.resume()
   await new Promise(resolve => res.on('end', resolve))
-  const { parseSse } = await import('./helper.js')
   const parsed = parseSse(Buffer.concat(chunks).toString('utf8'))
   assert.equal(joinText(parsed.events), text)
   assert.equal(parsed.events.at(-1)?.event, 'done')
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'completed')
-  assert.ok(rss > 0)
+  assert.equal(counted.played(), total)
 })
-
-async function waitFor (cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
@@ -15,6 +14,7 @@ import { promisify } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { DEFAULTS } from '../src/config.js'
 import { SETTINGS } from '../src/config/settings.js'
+import { freePort } from './support/net.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8')
@@ -286,14 +286,6 @@ test('.env.example names only variables the code or the AWS SDK reads', () => {
 })
 
 // --- the runtime stage, replayed --------------------------------------------------------
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 test('the runtime stage, replayed with production dependencies only, serves health checks and exits 0 on SIGTERM', { timeout: 180_000 }, async (t) => {
   const tmp = await mkdtemp(path.join(tmpdir(), 'bedrock-sse-proxy-image-'))

@@ -45,17 +45,24 @@ function input (prompt = 'hello'): { modelId: string, messages: Array<{ role: 'u
 
 interface Collected { events: ConverseStreamOutput[], error?: unknown }
 
-/** Sends ConverseStream and iterates it to the end, keeping the error thrown while iterating. */
-async function collect (client: BedrockRuntimeClient, prompt?: string, signal?: AbortSignal): Promise<Collected> {
+/** Sends ConverseStream and iterates it to the end, keeping the error thrown while iterating; `onEvent` sees each event as it arrives. */
+async function collect (client: BedrockRuntimeClient, prompt?: string, signal?: AbortSignal, onEvent?: (event: ConverseStreamOutput) => void): Promise<Collected> {
   const res = await client.send(new ConverseStreamCommand(input(prompt)), { abortSignal: signal ?? AbortSignal.timeout(10_000) })
   assert.ok(res.stream)
   const events: ConverseStreamOutput[] = []
   try {
-    for await (const event of res.stream) events.push(event)
+    for await (const event of res.stream) { events.push(event); onEvent?.(event) }
   } catch (error) {
     return { events, error }
   }
   return { events }
+}
+
+/** Collects in the background; `firstEvent` resolves once the client has the first event (the emulator is past it). */
+function collectInBackground (client: BedrockRuntimeClient, signal?: AbortSignal): { running: Promise<Collected>, firstEvent: Promise<void> } {
+  let arrived: () => void = () => {}
+  const firstEvent = new Promise<void>(resolve => { arrived = resolve })
+  return { running: collect(client, 'wait', signal, () => arrived()), firstEvent }
 }
 
 const names = (events: ConverseStreamOutput[]): string[] => events.map((e) => Object.keys(e).join('+'))
@@ -194,21 +201,20 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     assert.equal(await emu.waitForOutcome(1), 'reset')
   })
 
-  test(`hang, then client abort over ${protocol}: recorded as aborted promptly`, T, async (t) => {
+  test(`hang, then client abort over ${protocol}: recorded as aborted`, T, async (t) => {
     const emu = await setup(t)
     emu.enqueue({ steps: [{ event: { messageStart: { role: 'assistant' } } }, { hang: true }] })
     const ac = new AbortController()
-    const running = collect(sdk(t, emu, protocol === 'h2' ? {} : h1()), 'wait', ac.signal)
-    await emu.waitForRequests(1)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    const { running, firstEvent } = collectInBackground(sdk(t, emu, protocol === 'h2' ? {} : h1()), ac.signal)
+    await firstEvent // the emulator is in its hang step
     const abortedAt = Date.now()
     ac.abort()
     const { events, error } = await running
+    assert.deepEqual(names(events), ['messageStart'])
     t.diagnostic(`${protocol} abort: ${events.length} events, error=${String(error)}`)
     assert.equal(await emu.waitForOutcome(1, 1000), 'aborted')
-    const noticedMs = (emu.requests[0]?.endedAt ?? Infinity) - abortedAt
-    t.diagnostic(`${protocol} abort noticed after ${noticedMs} ms`)
-    assert.ok(noticedMs < 150, `${noticedMs} ms`)
+    // How fast it was noticed is a measurement, not a pass/fail (timings belong in the benchmark).
+    t.diagnostic(`${protocol} abort noticed after ${(emu.requests[0]?.endedAt ?? Infinity) - abortedAt} ms`)
   })
 }
 
@@ -238,9 +244,9 @@ test('client abort during a delay step cancels the timer and records aborted', T
   const emu = await setup(t)
   emu.enqueue({ steps: [{ event: { messageStart: { role: 'assistant' } } }, { delayMs: 60_000 }, { end: true }] })
   const ac = new AbortController()
-  const running = collect(sdk(t, emu), 'wait', ac.signal)
-  await emu.waitForRequests(1)
-  setTimeout(() => ac.abort(), 30)
+  const { running, firstEvent } = collectInBackground(sdk(t, emu), ac.signal)
+  await firstEvent // the emulator is in its 60 s delay step
+  ac.abort()
   await running
   assert.equal(await emu.waitForOutcome(1, 1000), 'aborted')
 })
@@ -248,9 +254,8 @@ test('client abort during a delay step cancels the timer and records aborted', T
 test('close() ends open hanging streams and never waits for clients', T, async (t) => {
   const emu = await startEmulator({ frameDelayMs: 0 })
   emu.enqueue({ steps: [{ event: { messageStart: { role: 'assistant' } } }, { hang: true }] })
-  const result = collect(sdk(t, emu))
-  await emu.waitForRequests(1)
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  const { running: result, firstEvent } = collectInBackground(sdk(t, emu))
+  await firstEvent // the emulator is in its hang step
   await emu.close()
   assert.equal(emu.requests[0]?.outcome, 'aborted') // settled by the time close() resolves
   const { events, error } = await result // settles: the connection is gone

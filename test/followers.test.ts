@@ -6,8 +6,10 @@ import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, fetchSse, joinText } from './helper.js'
 import { redisTestOptions, twoInstances } from './redis-helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, KEY_B, type HeldStream } from './security-helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { bearer, errorOf, KEY_A, KEY_B } from './security-helper.js'
+import { type HeldStream, holdStream } from './support/net.js'
+import { countText, readThenDrop } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const LONG = 'follow me '.repeat(300)
 

@@ -10,9 +10,9 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { build, startTestEmulator, type SseEvent } from './helper.js'
-import { freePort } from './redis-helper.js'
-import { eventually } from './security-helper.js'
-import { openStream } from './stream-reader.js'
+import { freePort } from './support/net.js'
+import { openStream } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const HANG = { steps: [{ event: { messageStart: { role: 'assistant' as const } } }, { hang: true as const }], frameDelayMs: 0 }

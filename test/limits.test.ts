@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { build, fetchSse, postSse } from './helper.js'
-import { bearer, errorOf, eventually, holdStream, KEY_A, KEY_B } from './security-helper.js'
+import { bearer, errorOf, KEY_A, KEY_B } from './security-helper.js'
+import { holdStream } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 test('rate limit: the request over RATE_LIMIT_MAX gets 429 rate_limited with Retry-After, Bedrock not called', async (t) => {
   const h = await build(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' } })

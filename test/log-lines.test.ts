@@ -5,8 +5,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, fetchSse } from './helper.js'
-import { eventually } from './security-helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { countText, readThenDrop } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const TRUNCATED = /ended before the answer was complete/
 

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { build } from './helper.js'
-import { freePort } from './redis-helper.js'
-import { bearer, eventually, KEY_A } from './security-helper.js'
-import { openStream } from './stream-reader.js'
+import { bearer, KEY_A } from './security-helper.js'
+import { freePort } from './support/net.js'
+import { openStream } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx'
 const CONF = readFileSync(new URL('../deploy/nginx.conf', import.meta.url), 'utf8')

@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js'
 import { bedrockSse } from '../src/plugin.js'
 import { requireRouteKinds } from '../src/plugins/route-kind.js'
 import * as pkg from '../src/index.js'
-import { freePort } from './redis-helper.js'
+import { freePort } from './support/net.js'
 import { build, emulatorClient, fetchSse, joinText, startTestEmulator } from './helper.js'
 import { bearer, errorOf, KEY_A } from './security-helper.js'
 

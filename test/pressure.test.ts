@@ -6,7 +6,8 @@ import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, parseSse } from './helper.js'
 import { scrape, valueOf } from './prometheus.js'
-import { errorOf, eventually } from './security-helper.js'
+import { errorOf } from './security-helper.js'
+import { eventually } from './support/wait.js'
 
 test('over the heap bound: new streams get 503 server_overloaded, the open stream goes on to done', async (t) => {
   const boundBytes = process.memoryUsage().heapUsed + 32 * 1024 * 1024

@@ -2,12 +2,12 @@
 // without redis-server the tests that need it are skipped with the reason, unless
 // REQUIRE_REDIS=1 (set by .ci/run), which turns the skip into a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import type { TestContext } from 'node:test'
 import { Redis } from 'ioredis'
 import type { Env } from '../src/config.js'
 import type { Emulator } from '../src/emulator/index.js'
 import { build, startTestEmulator, type Harness } from './helper.js'
+import { freePort } from './support/net.js'
 
 export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server'
 
@@ -20,18 +20,6 @@ export function redisTestOptions (): { skip?: string } {
   if (redisAvailable()) return {}
   if (process.env.REQUIRE_REDIS === '1') throw new Error(`REQUIRE_REDIS=1 but ${REDIS_BIN} is not installed (apt-get install redis-server)`)
   return { skip: `${REDIS_BIN} not found: install redis-server to run the Redis tests` }
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }
 
 export interface RedisProcess {

@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process'
 import { test, type TestContext } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
-import { freePort, redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
-import { eventually } from './security-helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
+import { freePort } from './support/net.js'
+import { countText, dataOf, openStream, readThenDrop, seqOf } from './support/sse.js'
+import { eventually } from './support/wait.js'
 
 const opts = redisTestOptions()
 const ANSWER = 'Shared 👩‍👩‍👧 buffer\r\nlone\rCR \u2028 NUL\u0000 end. '.repeat(8)
@@ -63,7 +64,7 @@ async function producerProcess (t: TestContext, redisUrl: string, emulatorUrl: s
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   t.after(() => { child.kill('SIGKILL') })
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`)
+  await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true, 20_000)
   return { url: `http://127.0.0.1:${port}`, kill: () => child.kill('SIGKILL') }
 }
 
@@ -81,25 +82,26 @@ async function streamOnProducerProcess (t: TestContext): Promise<{ redis: Awaite
 test('producer instance killed mid-stream: the reader on B gets stream_lost + done in bounded time', opts, async (t) => {
   const { producer, b, first } = await streamOnProducerProcess(t)
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
-  const following = fetchSse(`${b.url}/v1/streams/${streamId}`)
-  await new Promise(resolve => setTimeout(resolve, 300))
+  const following = await openStream(`${b.url}/v1/streams/${streamId}`)
+  await following.until('text') // B follows the stream through Redis
   producer.kill()
   const killedAt = Date.now()
-  const res = await following
+  const events = [...following.seen, ...await following.rest()]
   const tookMs = Date.now() - killedAt
-  assert.deepEqual(eventNames(res.events).slice(-3), ['error', 'usage', 'done'])
-  assert.equal((res.events.at(-3)?.data as { code: string }).code, 'stream_lost')
-  assert.equal((res.events.at(-2)?.data as { partial: boolean }).partial, true)
+  assert.deepEqual(eventNames(events).slice(-3), ['error', 'usage', 'done'])
+  assert.equal(dataOf(events.at(-3), 'error').code, 'stream_lost')
+  assert.equal(dataOf(events.at(-2), 'usage').partial, true)
   assert.ok(tookMs < 10_000, `stream_lost within a bounded time (took ${tookMs} ms)`)
 })
 
 test('the original client of a lost stream, reconnecting to a survivor, gets what it missed, then stream_lost + usage + done; then 204', opts, async (t) => {
   const { redis, producer, b, first } = await streamOnProducerProcess(t)
-  await new Promise(resolve => setTimeout(resolve, 300)) // more events are produced while the client is away
-  producer.kill()
-  // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
   const streamId = (first.events[0]?.data as { streamId: string }).streamId
   const client = redis.client()
+  // More events are produced while the client is away: wait until Redis holds some it missed.
+  await eventually(async () => Number(await client.hget(`bsp:s:${streamId}`, 'lastSeq')) >= seqOf(first.events.at(-1)) + 5)
+  producer.kill()
+  // Past the producer's lease (3 s): the stream is known to be lost when the client comes back.
   await eventually(async () => await client.exists(`bsp:s:${streamId}:lease`) === 0, 10_000)
   const back = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
   assert.equal(back.status, 200, 'not 204: the client must learn that its answer was lost')
@@ -132,21 +134,9 @@ test('Redis stopped mid-run: live streaming continues, nothing crashes, readines
   assert.equal(joinText(during.events), 'still here')
 
   await redis.start()
-  await waitFor(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'up')
+  await eventually(async () => ((await (await fetch(`${a.url}/readyz`)).json()) as { redis: string }).redis === 'up', 10_000)
   emulator.enqueue(textScenario(ANSWER, { chunkChars: 9, frameDelayMs: 10 }))
   const first = await readThenDrop(`${a.url}/v1/converse-stream?prompt=hi`, countText(3))
   const rest = await fetchSse(`${b.url}/v1/converse-stream?prompt=hi`, { headers: { 'last-event-id': first.lastId } })
   assert.equal(joinText(first.events) + joinText(rest.events), ANSWER, 'cross-instance resume works again for new streams')
 })
-
-async function waitForHttp (url: string): Promise<void> {
-  await waitFor(async () => (await fetch(url).catch(() => undefined))?.ok === true, 20_000)
-}
-
-async function waitFor (cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}

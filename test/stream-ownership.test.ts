@@ -6,7 +6,7 @@ import { textScenario } from '../src/emulator/index.js'
 import { build, fetchSse, joinText, type Harness } from './helper.js'
 import { redisTestOptions, twoInstances } from './redis-helper.js'
 import { bearer, KEY_A, KEY_B, TICKET_SECRET } from './security-helper.js'
-import { countText, readThenDrop } from './sse-client.js'
+import { countText, readThenDrop } from './support/sse.js'
 
 const ENV = { API_KEYS: `${KEY_A},${KEY_B}`, TICKET_SECRET }
 const TEXT = 'owned '.repeat(150)

@@ -47,7 +47,7 @@ test('an expired ticket gets 401 (TICKET_TTL_MS)', async (t) => {
   const h = await build(t, { env: { ...ENV, TICKET_TTL_MS: '100' } })
   const { ticket } = await mintTicket(h.url, KEY_A)
   h.secrets.add(ticket)
-  await new Promise(resolve => setTimeout(resolve, 150))
+  await new Promise(resolve => setTimeout(resolve, 150)) // the point: the ticket outlives its TTL (polling would use it up)
   await refused(await fetch(`${h.url}/v1/converse-stream?prompt=hi&ticket=${encodeURIComponent(ticket)}`), /expired/)
   assert.equal(h.emulator.requests.length, 0)
 })

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { build, postSse, type Harness } from './helper.js'
-import { eventually } from './security-helper.js'
+import { eventually } from './support/wait.js'
 
 const MODEL = 'test.model-v1:0'
 

@@ -1,0 +1,77 @@
+// The public request -> Bedrock's Converse input: the model allowlist, the output cap
+// (clamped, never passed through), messages and image blocks in Bedrock's own shape.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { resolveModel, toConverseInput, type ModelPolicy } from '../../src/bedrock/converse-input.js'
+import { ProxyError } from '../../src/errors.js'
+
+const POLICY: ModelPolicy = { defaultModelId: 'default.model', allowedModels: new Set(['default.model', 'other.model']), maxOutputTokens: 1000 }
+
+function refusal (fn: () => unknown): ProxyError {
+  try { fn() } catch (err) { if (err instanceof ProxyError) return err; throw err }
+  assert.fail('expected a ProxyError')
+}
+
+test('a prompt becomes one user message; the default model and the output cap apply', () => {
+  assert.deepEqual(toConverseInput({ prompt: 'hi' }, POLICY), {
+    modelId: 'default.model',
+    messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+    inferenceConfig: { maxTokens: 1000 },
+  })
+})
+
+test('maxTokens is clamped to the cap, never passed through above it', () => {
+  assert.equal(toConverseInput({ prompt: 'hi', maxTokens: 50 }, POLICY).inferenceConfig?.maxTokens, 50)
+  assert.equal(toConverseInput({ prompt: 'hi', maxTokens: 1_000_000 }, POLICY).inferenceConfig?.maxTokens, 1000)
+})
+
+test('system, temperature, topP and stop sequences are passed when given, absent otherwise', () => {
+  const input = toConverseInput({ prompt: 'hi', system: 'be brief', temperature: 0, topP: 0.5, stopSequences: ['END'], model: 'other.model' }, POLICY)
+  assert.equal(input.modelId, 'other.model')
+  assert.deepEqual(input.system, [{ text: 'be brief' }])
+  assert.deepEqual(input.inferenceConfig, { maxTokens: 1000, temperature: 0, topP: 0.5, stopSequences: ['END'] })
+  assert.equal('system' in toConverseInput({ prompt: 'hi' }, POLICY), false)
+})
+
+test('messages: string content becomes a text block; images decode from base64 to bytes', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47])
+  const input = toConverseInput({
+    messages: [
+      { role: 'user', content: 'look' },
+      { role: 'assistant', content: [{ text: 'ok' }] },
+      { role: 'user', content: [{ text: 'this:' }, { image: { format: 'png', source: { bytes: png.toString('base64') } } }] },
+    ],
+  }, POLICY)
+  assert.deepEqual(input.messages, [
+    { role: 'user', content: [{ text: 'look' }] },
+    { role: 'assistant', content: [{ text: 'ok' }] },
+    { role: 'user', content: [{ text: 'this:' }, { image: { format: 'png', source: { bytes: png } } }] },
+  ])
+})
+
+test('exactly one of prompt or messages', () => {
+  for (const req of [{}, { prompt: 'a', messages: [] }]) {
+    const err = refusal(() => toConverseInput(req, POLICY))
+    assert.equal(err.code, 'bad_request')
+    assert.equal(err.message, 'Send exactly one of "prompt" or "messages".')
+  }
+})
+
+test('a model outside the allowlist is refused before Bedrock, its name cut to 200 characters', () => {
+  const err = refusal(() => resolveModel('evil.model', POLICY))
+  assert.equal(err.code, 'model_not_allowed')
+  assert.equal(err.message, 'Model "evil.model" is not allowed on this server.')
+  assert.equal(refusal(() => resolveModel('m'.repeat(500), POLICY)).message, `Model "${'m'.repeat(200)}" is not allowed on this server.`)
+  assert.equal(resolveModel(undefined, POLICY), 'default.model')
+})
+
+// The image format is the schema's (src/requests.ts; test/bad-input.test.ts): here, the bytes.
+test('image bytes that are not base64 are refused with their path', () => {
+  const image = (format: 'png' | 'webp', bytes: string): Parameters<typeof toConverseInput>[0] => ({ messages: [{ role: 'user', content: [{ text: 'a' }, { image: { format, source: { bytes } } }] }] })
+  for (const bytes of ['', 'AAA', 'AA=A', 'not base64!', 'AAAA====']) {
+    const err = refusal(() => toConverseInput(image('png', bytes), POLICY))
+    assert.equal(err.code, 'bad_request', JSON.stringify(bytes))
+    assert.equal(err.message, 'messages/0/content/1/image/source/bytes must be base64.')
+  }
+  for (const bytes of ['AAAA', 'AA==', 'AAA=', '+/+/']) assert.doesNotThrow(() => toConverseInput(image('webp', bytes), POLICY), bytes)
+})
