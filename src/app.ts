@@ -57,6 +57,10 @@ export async function composeApp (config: Config, deps: AppDeps = {}): Promise<F
   app.addHook('onResponse', async function logAccess (request, reply) {
     request.log.info({ req: request, res: reply, responseTimeMs: Math.round(reply.elapsedTime) }, 'request completed')
   })
+  // A client that leaves before any answer gets no onResponse: still one line per request.
+  app.addHook('onRequestAbort', async function logAbort (request) {
+    request.log.info({ req: request }, 'request aborted')
+  })
 
   const bedrock = deps.bedrock ?? createBedrockClient(config)
   if (deps.bedrock === undefined) app.addHook('onClose', async function destroyBedrockClient () { bedrock.destroy() })

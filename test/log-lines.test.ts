@@ -2,6 +2,7 @@
 // a timeout) is logged with our reason, not with the "ended before the answer was
 // complete" that the SDK's cut-off iteration produces as a consequence.
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, fetchSse } from './helper.js'
@@ -32,4 +33,21 @@ test('a timed-out stream logs upstream_timeout with the deadline that fired', as
   assert.equal(failed?.['code'], 'upstream_timeout')
   assert.match(JSON.stringify(failed?.['err']), /no event from Bedrock within 200 ms/)
   assert.ok(!h.logs.some(l => TRUNCATED.test(JSON.stringify(l))))
+})
+
+test('a client that leaves before any answer still gets its one access line: "request aborted"', async (t) => {
+  const h = await build(t)
+  const { hostname, port } = new URL(h.url)
+  // A body that never finishes: the request is still being read when its client leaves.
+  const socket = connect(Number(port), hostname)
+  socket.on('error', () => {})
+  await new Promise<void>(resolve => socket.once('connect', resolve))
+  const received = new Promise(resolve => h.app.server.once('request', resolve))
+  socket.write('POST /v1/converse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"prompt":')
+  await received // the server has the request and is reading its body
+  socket.destroy()
+  await eventually(async () => h.logs.some(l => l['msg'] === 'request aborted'))
+  const line = h.logs.find(l => l['msg'] === 'request aborted')
+  assert.equal((line?.['req'] as { url: string }).url, '/v1/converse')
+  assert.equal(h.emulator.requests.length, 0)
 })
