@@ -14,43 +14,66 @@ export interface StreamTally {
   usage: UsageData | undefined
   /** Characters of text, reasoning and tool input relayed: the base of a partial usage estimate. */
   outputChars: number
+  sawStop: boolean
+  sawMetadata: boolean
 }
 
 /**
- * Yields the relay events for one upstream stream. Ends normally only when both
- * `messageStop` and `metadata` arrived: on HTTP/2 the SDK can end the iteration
- * silently when the connection drops (FIELD-NOTES 4), so anything shorter throws
- * `upstream_truncated`. In-stream exception frames are thrown by the SDK itself.
+ * Maps one upstream event to relay events, handing each to `emit` (synchronously: no
+ * generator per event on the hot path), and keeps the tally. `messageStop` and
+ * `metadata` are recorded: a stream is complete only with both (checkComplete).
+ */
+export function mapUpstreamEvent (event: ConverseStreamOutput, tally: StreamTally, emit: (event: RelayEvent) => void): void {
+  tally.firstEventAt ??= Date.now()
+  if (event.messageStop !== undefined) {
+    tally.sawStop = true
+    tally.stopReason = event.messageStop.stopReason ?? 'unknown'
+    emit({ type: 'stop', data: { stopReason: tally.stopReason } })
+  } else if (event.metadata !== undefined) {
+    tally.sawMetadata = true
+    const { usage, metrics, trace } = event.metadata
+    tally.usage = { ...toUsage(usage), latencyMs: metrics?.latencyMs ?? 0, ...(trace !== undefined ? { trace } : {}) }
+    emit({ type: 'usage', data: tally.usage })
+  } else {
+    for (const relayed of mapContentEvent(event)) {
+      tally.outputChars += outputCharsOf(relayed)
+      emit(relayed)
+    }
+  }
+}
+
+/**
+ * On HTTP/2 the SDK can end the iteration silently when the connection drops
+ * (FIELD-NOTES 4): a stream that ended without both `messageStop` and `metadata` is
+ * `upstream_truncated`, never a completion.
+ */
+export function checkComplete (tally: StreamTally): void {
+  if (!tally.sawStop || !tally.sawMetadata) {
+    throw new ProxyError('upstream_truncated', {
+      cause: new Error(`stream ended without ${tally.sawStop ? 'metadata' : 'messageStop'}`),
+    })
+  }
+}
+
+export function newTally (): StreamTally {
+  return { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0, sawStop: false, sawMetadata: false }
+}
+
+/**
+ * The relay events of a whole upstream stream, as a generator (for tests and for callers
+ * that iterate); ends normally only when the stream was complete. In-stream exception
+ * frames are thrown by the SDK itself.
  */
 export async function * toRelayEvents (
   stream: AsyncIterable<ConverseStreamOutput>,
   tally: StreamTally
 ): AsyncGenerator<RelayEvent, void, undefined> {
-  let sawStop = false
-  let sawMetadata = false
+  const out: RelayEvent[] = []
   for await (const event of stream) {
-    tally.firstEventAt ??= Date.now()
-    if (event.messageStop !== undefined) {
-      sawStop = true
-      tally.stopReason = event.messageStop.stopReason ?? 'unknown'
-      yield { type: 'stop', data: { stopReason: tally.stopReason } }
-    } else if (event.metadata !== undefined) {
-      sawMetadata = true
-      const { usage, metrics, trace } = event.metadata
-      tally.usage = { ...toUsage(usage), latencyMs: metrics?.latencyMs ?? 0, ...(trace !== undefined ? { trace } : {}) }
-      yield { type: 'usage', data: tally.usage }
-    } else {
-      for (const relayed of mapContentEvent(event)) {
-        tally.outputChars += outputCharsOf(relayed)
-        yield relayed
-      }
-    }
+    mapUpstreamEvent(event, tally, e => out.push(e))
+    yield * out.splice(0)
   }
-  if (!sawStop || !sawMetadata) {
-    throw new ProxyError('upstream_truncated', {
-      cause: new Error(`stream ended without ${sawStop ? 'metadata' : 'messageStop'}`),
-    })
-  }
+  checkComplete(tally)
 }
 
 function * mapContentEvent (event: ConverseStreamOutput): Generator<RelayEvent> {

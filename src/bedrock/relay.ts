@@ -1,14 +1,16 @@
 // One relayed stream: `start` at once, then the upstream ConverseStream mapped to relay
 // events, then `done`, with every failure turned into an `error` event before `done`.
-// The generator never throws, so every stream the client sees ends with `done`.
+// It never throws, so every stream the client sees ends with `done`. Events go out
+// through a synchronous `emit` (the stream's session buffers and frames them).
 // Cancellation flows back through one AbortController: the stream hub aborts it (the
 // resume grace period ran out with no client, DELETE, shutdown), and so do our own
 // timers (the SDK has none, FIELD-NOTES 2). A client leaving only detaches its reader.
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
+import { IdleClock } from '../idle-clock.js'
 import type { RelayEvent } from '../events.js'
 import { partialUsage } from '../usage-estimate.js'
-import { toRelayEvents, type StreamTally } from './relay-events.js'
+import { checkComplete, mapUpstreamEvent, newTally, type StreamTally } from './relay-events.js'
 import { logLevelOf, toProxyError } from './upstream-errors.js'
 
 /** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
@@ -43,22 +45,31 @@ export interface RelayOptions {
   client: BedrockRuntimeClient
   input: ConverseStreamCommandInput & { modelId: string }
   streamId: string
+  /** The stream's one cancellation: the owner aborts it (grace over, DELETE, shutdown), and so do our timers. */
   controller: AbortController
   firstEventTimeoutMs: number
   idleTimeoutMs: number
   log: RelayLogger
+  /** Takes each relay event, synchronously, in order. */
+  emit: (event: RelayEvent) => void
+  /** Backpressure: a promise to wait on before pulling more from Bedrock, or undefined (the usual case). */
+  waitForRoom: () => Promise<void> | undefined
   onFinish?: (summary: StreamSummary) => void
 }
 
-export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator<RelayEvent, void, undefined> {
-  const { client, input, streamId, controller } = opts
+/**
+ * Runs one upstream call to its end. Never throws: every failure becomes an `error`
+ * event, and the last event is always `done`.
+ */
+export async function relayConverseStream (opts: RelayOptions): Promise<void> {
+  const { client, input, streamId, controller, emit } = opts
   const { signal } = controller
   const startedAt = Date.now()
-  const tally: StreamTally = { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0 }
+  const tally = newTally()
   let failure: ProxyError | undefined
   let attempts: number | undefined
   try {
-    yield { type: 'start', data: { streamId, model: input.modelId } }
+    emit({ type: 'start', data: { streamId, model: input.modelId } })
     // send() resolves only once the first event frame has arrived (FIELD-NOTES 3), so
     // the first-event deadline covers it, retries of a throttled first frame included.
     const response = await withDeadline(
@@ -66,8 +77,7 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
       opts.firstEventTimeoutMs, controller, 'first event')
     attempts = response.$metadata.attempts
     if (response.stream === undefined) throw new ProxyError('upstream_truncated', { cause: new Error('no stream in response') })
-    const upstream = withIdleDeadline(response.stream, opts.idleTimeoutMs, controller)
-    for await (const event of toRelayEvents(upstream, tally)) yield event
+    await pump(response.stream, opts, tally)
   } catch (err) {
     failure = toProxyError(err, signal)
     attempts ??= attemptsOf(err)
@@ -79,31 +89,63 @@ export async function * relayConverseStream (opts: RelayOptions): AsyncGenerator
     } else if (!signal.aborted) {
       opts.log[logLevelOf(failure)]({ code: failure.code, err }, 'stream failed')
     }
-    yield { type: 'error', data: failure.toEventData() }
+    emit({ type: 'error', data: failure.toEventData() })
     // Bedrock bills what the model produced even when its metadata never came (cancelled,
     // lost, cut): report an estimate, marked partial, so clients and budgets see it.
     if (tally.usage === undefined && tally.firstEventAt !== undefined) {
       tally.usage = partialUsage(inputCharsOf(input), tally.outputChars)
-      yield { type: 'usage', data: tally.usage }
+      emit({ type: 'usage', data: tally.usage })
+    }
+  }
+  const clientClosed = signal.aborted && !(signal.reason instanceof ProxyError)
+  opts.onFinish?.({
+    streamId,
+    model: input.modelId,
+    outcome: clientClosed ? 'client_closed' : failure?.code === 'cancelled' ? 'cancelled' : failure !== undefined ? 'error' : 'completed',
+    ...(failure !== undefined && !clientClosed ? { errorCode: failure.code } : {}),
+    ...(tally.stopReason !== undefined ? { stopReason: tally.stopReason } : {}),
+    ...(tally.firstEventAt !== undefined ? { timeToFirstTokenMs: tally.firstEventAt - startedAt } : {}),
+    ...(tally.usage !== undefined ? { inputTokens: tally.usage.inputTokens, outputTokens: tally.usage.outputTokens } : {}),
+    ...(tally.usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: tally.usage.cacheReadInputTokens } : {}),
+    ...(tally.usage?.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: tally.usage.cacheWriteInputTokens } : {}),
+    ...(tally.usage?.partial === true ? { partial: true } : {}),
+    ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}),
+    durationMs: Date.now() - startedAt,
+  })
+  emit({ type: 'done', data: {} })
+}
+
+/**
+ * The hot path: one upstream event in, its relay events out, synchronously. One idle
+ * clock for the whole stream (a clock read per event, no timer armed per event), that
+ * counts only while we wait on Bedrock: when the client reads slowly we stop pulling
+ * (backpressure), and that pause is not upstream silence.
+ */
+async function pump (stream: AsyncIterable<ConverseStreamOutput>, opts: RelayOptions, tally: StreamTally): Promise<void> {
+  const { controller, idleTimeoutMs, emit } = opts
+  const iterator = stream[Symbol.asyncIterator]()
+  let waiting = false
+  const idle = new IdleClock(idleTimeoutMs, function idleDeadline () {
+    if (waiting) controller.abort(timeoutError('event', idleTimeoutMs))
+  })
+  try {
+    while (true) {
+      waiting = true
+      idle.touch()
+      const next = await iterator.next()
+      waiting = false
+      if (next.done === true) break
+      mapUpstreamEvent(next.value, tally, emit)
+      const room = opts.waitForRoom()
+      if (room !== undefined) await room
     }
   } finally {
-    const clientClosed = signal.aborted && !(signal.reason instanceof ProxyError)
-    opts.onFinish?.({
-      streamId,
-      model: input.modelId,
-      outcome: clientClosed ? 'client_closed' : failure?.code === 'cancelled' ? 'cancelled' : failure !== undefined ? 'error' : 'completed',
-      ...(failure !== undefined && !clientClosed ? { errorCode: failure.code } : {}),
-      ...(tally.stopReason !== undefined ? { stopReason: tally.stopReason } : {}),
-      ...(tally.firstEventAt !== undefined ? { timeToFirstTokenMs: tally.firstEventAt - startedAt } : {}),
-      ...(tally.usage !== undefined ? { inputTokens: tally.usage.inputTokens, outputTokens: tally.usage.outputTokens } : {}),
-      ...(tally.usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: tally.usage.cacheReadInputTokens } : {}),
-      ...(tally.usage?.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: tally.usage.cacheWriteInputTokens } : {}),
-      ...(tally.usage?.partial === true ? { partial: true } : {}),
-      ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}),
-      durationMs: Date.now() - startedAt,
-    })
+    idle.stop()
+    // Releases the SDK's reader when we stop early (not awaited: it must never hold up
+    // the stream's end); the abort signal is what closes the request (FIELD-NOTES 5).
+    iterator.return?.().catch(() => {})
   }
-  yield { type: 'done', data: {} }
+  checkComplete(tally)
 }
 
 /** The SDK's attempt count on a service error ($metadata, retries included); undefined for aborts and network errors. */
@@ -134,26 +176,5 @@ async function withDeadline<T> (promise: Promise<T>, ms: number, controller: Abo
     return await promise
   } finally {
     clearTimeout(timer)
-  }
-}
-
-/**
- * The idle deadline runs only while we wait on Bedrock: when the client reads slowly
- * we stop pulling (backpressure), and that pause is not upstream silence.
- */
-async function * withIdleDeadline (
-  stream: AsyncIterable<ConverseStreamOutput>, ms: number, controller: AbortController
-): AsyncGenerator<ConverseStreamOutput, void, undefined> {
-  const iterator = stream[Symbol.asyncIterator]()
-  try {
-    while (true) {
-      const next = await withDeadline(iterator.next(), ms, controller, 'event')
-      if (next.done === true) return
-      yield next.value
-    }
-  } finally {
-    // Releases the SDK's reader when we stop early (not awaited: it must never hold up
-    // the stream's end); the abort signal is what closes the request (FIELD-NOTES 5).
-    iterator.return?.().catch(() => {})
   }
 }

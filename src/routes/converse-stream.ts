@@ -11,11 +11,12 @@ import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
 import { clientGone } from '../plugins/limits.js'
 import { requestedLastEventId } from '../plugins/route-kind.js'
 import { ownerOf } from '../security/principal.js'
-import { LiveStream } from '../streams/live-stream.js'
+import { SSE_HEADERS } from '../sse/event-stream.js'
+import { StreamSession } from '../streams/session.js'
 import { newStreamId } from '../streams/registry.js'
 import { ConverseBody, ConverseQuery, type ConverseRequest } from '../requests.js'
 import { ErrorResponses, EventStream, NothingToResume } from './responses.js'
-import { resumeOrNoContent, sseReply } from './sse-reply.js'
+import { localReader, resumeOrNoContent } from './sse-reply.js'
 
 // A resume never generates; everything else here calls Bedrock.
 const config = { kind: 'generate', resumable: true } as const
@@ -53,31 +54,29 @@ async function startStream (request: FastifyRequest, reply: FastifyReply, body: 
   if (clientGone(reply)) return reply.hijack()
   const streamId = newStreamId()
   const log = request.log.child({ streamId })
-  const live = new LiveStream(streamId, input.modelId, config.streamBufferMaxBytes, ownerOf(request.principal))
+  const owner = ownerOf(request.principal)
   const remote = app.redisStreams
-  const mirror = remote?.healthy === true ? await remote.createMirror(live) : undefined
-
-  // One controller per upstream call: aborted by the hub (grace period over, DELETE,
-  // shutdown) and by our own timers; the client leaving only detaches its reader.
-  const controller = new AbortController()
-  const events = relayConverseStream({
-    client: app.bedrockClient,
-    input,
-    streamId,
-    controller,
-    firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
-    idleTimeoutMs: config.upstreamIdleTimeoutMs,
-    log,
-    onFinish (summary: StreamSummary) {
-      log.info({ stream: { ...summary, resumable: live.resumable, shared: mirror !== undefined } }, 'stream finished')
-      app.callEvents.finished(request, summary)
-    },
-  })
-  const handle = sseReply(request, reply, streamId, false)
-  const reader = live.read(0, handle.signal) // attach before producing: the grace clock must not start
+  const mirror = remote?.healthy === true ? await remote.createMirror({ streamId, model: input.modelId, owner }) : undefined
+  const session = new StreamSession({ streamId, model: input.modelId, owner, maxBytes: config.streamBufferMaxBytes, mirror })
+  // Attach before producing: the grace clock must not start with nobody to wait for.
+  const sink = localReader(request, reply, session, 0)
   // The call's slot and budget reservation stay taken until the call ends, grace included,
   // not until this response closes (issue 7): onFinish hands them back.
   request.admission?.holdUntilCallEnds()
-  app.streamHub.start(live, controller, events, mirror)
-  return handle.send(reader)
+  app.streamHub.start(session, () => relayConverseStream({
+    client: app.bedrockClient,
+    input,
+    streamId,
+    controller: session.controller,
+    firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+    log,
+    emit: session.emit,
+    waitForRoom: session.waitForRoom,
+    onFinish (summary: StreamSummary) {
+      log.info({ stream: { ...summary, resumable: session.resumable, shared: mirror !== undefined } }, 'stream finished')
+      app.callEvents.finished(request, summary)
+    },
+  }))
+  return reply.code(200).headers(SSE_HEADERS).send(sink)
 }

@@ -1,36 +1,24 @@
-// Sends one SSE response that reads a stream's events (live, or replayed then live),
-// and answers resumes. The reader stops when the client leaves: the response's close,
-// not request.signal, which on POST fires as soon as the body is read (FIELD-NOTES 10).
+// SSE responses that read a stream: a local reader of a stream produced here (its session
+// pushes frames into it), or a remote reader of a stream produced by another instance
+// (read from Redis), and the answer to a resume. A reader stops when its client leaves:
+// the response's close, not request.signal, which on POST fires as soon as the body is
+// read (FIELD-NOTES 10).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
-import type { SequencedEvent } from '../events.js'
 import { ownerOf } from '../security/principal.js'
 import { SSE_HEADERS, toEventStream } from '../sse/event-stream.js'
-import { openReader, resumePoint } from '../streams/resume.js'
+import type { SseSink } from '../sse/sink.js'
+import { mayAccess, resumePoint, type ResumePoint } from '../streams/resume.js'
+import type { StreamSession } from '../streams/session.js'
 
-export interface ReaderHandle {
-  /** Aborted when the client leaves (or on shutdown for readers of other instances' streams). */
-  signal: AbortSignal
-  send: (events: AsyncIterable<SequencedEvent>) => FastifyReply
-}
-
-/**
- * @param endOnShutdown true for readers of a stream produced elsewhere: on shutdown the
- * response just ends (no `done`), so EventSource reconnects and resumes on another
- * instance. Streams produced here end with their own `error` shutting_down + `done`.
- */
-export function sseReply (request: FastifyRequest, reply: FastifyReply, streamId: string, endOnShutdown: boolean): ReaderHandle {
+/** Attaches a reader to a session produced here; it ends with the stream's own last events. */
+export function localReader (request: FastifyRequest, reply: FastifyReply, session: StreamSession, afterSeq: number): SseSink {
   const app = request.server
-  const controller = new AbortController()
-  reply.raw.on('close', function onResponseClose () {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the stream'))
-  })
-  app.openResponses.track(reply.raw, () => { if (endOnShutdown) controller.abort(new Error('shutting down')) })
-  return {
-    signal: controller.signal,
-    send: (events) => reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, streamId, app.proxyConfig.heartbeatMs,
-      (err) => reply.log.error({ err, streamId }, 'stream reader failed'), app.callEvents.heartbeatListener)),
-  }
+  const sink = session.attach(afterSeq, app.proxyConfig.heartbeatMs, app.callEvents.heartbeatListener)
+  reply.raw.once('close', function detachReader () { sink.destroy() })
+  // On shutdown the session itself ends with `error` shutting_down + `done`.
+  app.openResponses.track(reply.raw, () => {})
+  return sink
 }
 
 /**
@@ -44,9 +32,38 @@ export async function resumeOrNoContent (request: FastifyRequest, reply: Fastify
   const point = resumePoint(lastEventId)
   if (point === 'invalid') throw new ProxyError('bad_request', { message: 'Last-Event-ID is not an id this server issued.' })
   if (point === undefined) return reply.code(204).send()
-  const local = app.streamHub.get(point.streamId) !== undefined
-  const handle = sseReply(request, reply, point.streamId, !local)
-  const reader = await openReader(app.streamHub, app.redisStreams ?? undefined, point, handle.signal, ownerOf(request.principal))
-  if (reader === undefined) return reply.code(204).send()
-  return handle.send(reader.events)
+  const requester = ownerOf(request.principal)
+  const session = app.streamHub.get(point.streamId)
+  if (session !== undefined) {
+    if (!mayAccess(session.owner, requester) || (session.ended && point.afterSeq >= session.lastSeq) || !session.canReplayFrom(point.afterSeq)) {
+      return reply.code(204).send()
+    }
+    return reply.code(200).headers(SSE_HEADERS).send(localReader(request, reply, session, point.afterSeq))
+  }
+  return await remoteReader(request, reply, point, requester)
+}
+
+/**
+ * A stream produced by another instance, read from Redis. On shutdown the response just
+ * ends (no `done`), so EventSource reconnects and resumes on another instance.
+ */
+async function remoteReader (request: FastifyRequest, reply: FastifyReply, point: ResumePoint, requester: string | undefined): Promise<FastifyReply> {
+  const app = request.server
+  const remote = app.redisStreams
+  if (remote === null || !remote.healthy) return reply.code(204).send()
+  const info = await remote.info(point.streamId).catch(() => undefined)
+  if (info === undefined || !info.resumable || !mayAccess(info.owner, requester)) return reply.code(204).send()
+  if (info.status === 'ended' && point.afterSeq >= info.lastSeq) return reply.code(204).send()
+  // A lost stream (its producer died) is still resumed, to its end (issue 7): the reader
+  // replays what the client missed, then `error` stream_lost, `usage`, `done`. Those
+  // three come after lastSeq, so a client that already has them has nothing left.
+  if (!info.alive && point.afterSeq > info.lastSeq) return reply.code(204).send()
+  const controller = new AbortController()
+  reply.raw.once('close', function onResponseClose () {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the stream'))
+  })
+  app.openResponses.track(reply.raw, () => controller.abort(new Error('shutting down')))
+  const events = remote.read(point.streamId, point.afterSeq, controller.signal)
+  return reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, point.streamId, app.proxyConfig.heartbeatMs,
+    (err) => reply.log.error({ err, streamId: point.streamId }, 'stream reader failed'), app.callEvents.heartbeatListener))
 }

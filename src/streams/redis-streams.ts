@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis'
 import { sequenced, type RelayEvent, type RelayEventType, type SequencedEvent } from '../events.js'
 import { ProxyError } from '../errors.js'
 import { estimateFromEvents, lostEvents } from './lost.js'
-import type { BufferedEvent, LiveStream } from './live-stream.js'
+import type { BufferedEvent } from './replay-buffer.js'
 import type { StreamMirror } from './mirror.js'
 import { RedisTail } from './redis-tail.js'
 
@@ -64,7 +64,7 @@ export class RedisStreams {
   }
 
   /** Starts mirroring a new stream; undefined when Redis is unreachable (the stream then runs local-only). */
-  async createMirror (live: LiveStream): Promise<StreamMirror | undefined> {
+  async createMirror (live: { streamId: string, model: string, owner: string | undefined }): Promise<StreamMirror | undefined> {
     const id = live.streamId
     try {
       await this.redis.multi()
@@ -197,7 +197,7 @@ class RedisMirror implements StreamMirror {
     this.#run(tx)
   }
 
-  finish (live: LiveStream): void {
+  finish (live: { lastSeq: number, resumable: boolean }): void {
     clearInterval(this.#lease)
     const ttl = this.#opts.ttlMs
     this.#run(this.#redis.multi()

@@ -6,9 +6,7 @@ import { test } from 'node:test'
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../../src/errors.js'
 import type { RelayEvent } from '../../src/events.js'
-import { toJsonSafe, toRelayEvents, toUsage, type StreamTally } from '../../src/bedrock/relay-events.js'
-
-const newTally = (): StreamTally => ({ firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0 })
+import { newTally, toJsonSafe, toRelayEvents, toUsage, type StreamTally } from '../../src/bedrock/relay-events.js'
 
 async function relay (upstream: ConverseStreamOutput[], tally = newTally()): Promise<{ events: RelayEvent[], error: unknown, tally: StreamTally }> {
   async function * source (): AsyncGenerator<ConverseStreamOutput> { yield * upstream }
@@ -164,6 +162,8 @@ test('the tally: first event time, stop reason, usage, and characters of output 
     stopReason: 'end_turn',
     usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7, latencyMs: 120 },
     outputChars: 10,
+    sawStop: true,
+    sawMetadata: true,
   })
 })
 

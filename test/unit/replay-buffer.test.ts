@@ -1,0 +1,59 @@
+// ReplayBuffer, the replay buffer of one stream: sequencing, one frame per event encoded
+// once, the byte bound, replay from a position, compaction.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { RelayEvent } from '../../src/events.js'
+import { ReplayBuffer } from '../../src/streams/replay-buffer.js'
+
+const text = (t: string): RelayEvent => ({ type: 'text', data: { index: 0, text: t } })
+const textJsonBytes = (n: number): number => JSON.stringify({ index: 0, text: 'x'.repeat(n) }).length
+
+test('append numbers events from 1, serialises each once, and encodes its SSE frame once', () => {
+  const buffer = new ReplayBuffer('s1', 1_000_000)
+  const first = buffer.append({ type: 'start', data: { streamId: 's1', model: 'm' } })
+  const second = buffer.append(text('a\rb'))
+  assert.equal(first.seq, 1)
+  assert.equal(second.seq, 2)
+  assert.equal(second.json, '{"index":0,"text":"a\\rb"}', 'CR is escaped by JSON: no forged field')
+  assert.equal(second.frame.toString(), 'id: s1-2\nevent: text\ndata: {"index":0,"text":"a\\rb"}\n\n')
+  assert.equal(second.end, first.json.length + second.json.length)
+  assert.equal(buffer.lastSeq, 2)
+  assert.equal(buffer.resumable, true)
+})
+
+test('after(): the held events after a position, in order', () => {
+  const buffer = new ReplayBuffer('s1', 1_000_000)
+  for (const t of ['a', 'b', 'c']) buffer.append(text(t))
+  assert.deepEqual([...buffer.after(0)].map(e => e.seq), [1, 2, 3])
+  assert.deepEqual([...buffer.after(2)].map(e => e.seq), [3])
+  assert.deepEqual([...buffer.after(3)], [])
+})
+
+test('past maxBytes the oldest events go, resumable turns false, and done says so', () => {
+  const one = textJsonBytes(10)
+  const buffer = new ReplayBuffer('s1', one * 3)
+  for (let i = 0; i < 5; i++) buffer.append(text('x'.repeat(10)))
+  assert.equal(buffer.resumable, false)
+  assert.deepEqual([...buffer.after(0)].map(e => e.seq), [3, 4, 5])
+  assert.equal(buffer.canReplayFrom(1), false)
+  assert.equal(buffer.canReplayFrom(2), true)
+  const done = buffer.append({ type: 'done', data: {} })
+  assert.equal(done.json, '{"resumable":false}')
+})
+
+test('maxBytes 0 keeps nothing, but every appended event is still returned (readers get it live)', () => {
+  const buffer = new ReplayBuffer('s1', 0)
+  const entry = buffer.append(text('a'))
+  assert.equal(entry.seq, 1)
+  assert.deepEqual([...buffer.after(0)], [])
+  assert.equal(buffer.lastSeq, 1)
+  assert.equal(buffer.append(text('b')).seq, 2)
+})
+
+test('compaction: a long trimmed stream keeps its sequence and holds only the bound', () => {
+  const one = textJsonBytes(10)
+  const buffer = new ReplayBuffer('s1', one * 10)
+  for (let i = 0; i < 5000; i++) buffer.append(text('x'.repeat(10)))
+  assert.equal(buffer.lastSeq, 5000)
+  assert.deepEqual([...buffer.after(0)].map(e => e.seq), Array.from({ length: 10 }, (_, i) => 4991 + i))
+})
