@@ -49,7 +49,16 @@ test('every event kind arrives in order, with unique ordered ids that carry the 
   })
   assert.deepEqual(lastEvent(res.events)?.data, {})
   assert.equal(h.emulator.requests.length, 1)
-  assert.equal(h.emulator.requests[0]?.protocol, 'h2', 'the SDK talks HTTP/2 by default')
+  assert.equal(h.emulator.requests[0]?.protocol, 'http/1.1', 'BEDROCK_HTTP=http1 by default')
+})
+
+test('BEDROCK_HTTP: http1 reuses one warm upstream connection across streams; http2 opens one per stream (the SDK default)', async (t) => {
+  for (const [mode, protocol, connections] of [['http1', 'http/1.1', 1], ['http2', 'h2', 3]] as const) {
+    const h = await build(t, { env: { BEDROCK_HTTP: mode } })
+    for (let i = 0; i < 3; i++) assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)).events)?.event, 'done')
+    assert.deepEqual(h.emulator.requests.map(r => r.protocol), [protocol, protocol, protocol])
+    assert.equal(new Set(h.emulator.requests.map(r => r.connection)).size, connections, mode)
+  }
 })
 
 const TRICKY = [

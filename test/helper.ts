@@ -3,7 +3,8 @@
 // eventsource-parser (WHATWG-conformant), and the proxy's log lines captured parsed.
 import type { TestContext } from 'node:test'
 import { Writable } from 'node:stream'
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import { createBedrockClient } from '../src/bedrock/client.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { composeApp, type AppDeps } from '../src/app.js'
@@ -51,10 +52,9 @@ export async function startTestEmulator (t: TestContext, opts: EmulatorOptions =
   return emulator
 }
 
-export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
-    region: 'us-east-1',
-    endpoint: emulator.url,
+/** The production client factory pointed at the emulator, with dummy credentials (the emulator does not check signatures). */
+export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, bedrockHttp: 'http1' | 'http2' = 'http1'): BedrockRuntimeClient {
+  return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp }, {
     credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' },
     ...extra,
   })
@@ -62,11 +62,11 @@ export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'
 
 export async function build (t: TestContext, opts: BuildOptions = {}): Promise<Harness> {
   const emulator = opts.sharedEmulator ?? await startTestEmulator(t, opts.emulator)
-  const bedrock = emulatorClient(emulator, opts.client)
   // The event-loop-delay bound is off unless a test sets it: two test files share two
   // cores, and a busy moment must not turn into a 503 in a test about something else
   // (test/pressure.test.ts crosses the bounds on purpose).
   const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...opts.env })
+  const bedrock = emulatorClient(emulator, opts.client, config.bedrockHttp)
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {

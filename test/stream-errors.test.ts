@@ -114,9 +114,13 @@ test('a stream with messageStop but no metadata is upstream_truncated', async (t
 
 test('a connection reset mid-stream ends with a retryable error + done', async (t) => {
   const h = await build(t)
-  h.emulator.enqueue(partial([{ reset: true }]))
+  // After a pause, so the SDK has the first events and is reading the stream: a reset
+  // before that is retried by the SDK (nothing was streamed yet), which is fine too.
+  h.emulator.enqueue(partial([{ delayMs: 100 }, { reset: true }]))
   const res = await postSse(h.url, { prompt: 'hi' })
   assertEndsWithErrorThenDone(res.events)
+  assert.equal(h.emulator.requests.length, 1, 'a stream cut mid-way is not retried (it would bill twice)')
+  assert.equal(res.events.find(e => e.event === 'text') !== undefined, true)
   const error = errorOf(res.events)
   assert.ok(['upstream_error', 'upstream_truncated'].includes(String(error.code)), String(error.code))
   assert.equal(error.retryable, true)

@@ -1,19 +1,42 @@
 // The Bedrock Runtime client. Credentials come from the SDK's default chain (env keys,
 // profile, SSO, container and instance roles, AWS_BEARER_TOKEN_BEDROCK) and never
 // leave this process.
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 
 export interface BedrockClientOptions {
   region: string | undefined
   endpoint: string | undefined
+  bedrockHttp: 'http1' | 'http2'
 }
 
-export function createBedrockClient (opts: BedrockClientOptions): BedrockRuntimeClient {
+// Idle pooled connections are closed after this; Bedrock's own idle limit is longer.
+const KEEP_ALIVE_MS = 30_000
+
+/** @param overrides SDK settings on top (tests: the emulator's dummy credentials, retries). */
+export function createBedrockClient (opts: BedrockClientOptions, overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     // undefined lets the SDK read the profile's region (AWS_PROFILE, ~/.aws/config).
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+    ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
+    ...overrides,
   })
+}
+
+/**
+ * HTTP/1.1 with a keep-alive pool (issue 10). The SDK's default handler is HTTP/2 and
+ * gives every event stream a session of its own (FIELD-NOTES 1): a new TCP and TLS
+ * handshake per ConverseStream call, which users feel as time to first token, and CPU
+ * per stream here. A pooled HTTP/1.1 socket serves one stream at a time and is reused
+ * by the next. Faults are loud on HTTP/1.1 (ECONNRESET) where HTTP/2 can end a stream
+ * silently (FIELD-NOTES 4); the relay checks for a complete stream either way.
+ */
+function keepAliveHandler (): NodeHttpHandler {
+  const agent = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: Infinity, maxFreeSockets: 256, timeout: KEEP_ALIVE_MS }
+  return new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) })
 }
 
 /** The region the client will sign for, or undefined when no source has one. */

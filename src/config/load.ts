@@ -35,6 +35,7 @@ export function loadConfig (env: Env = process.env): Config {
     heartbeatMs: v.HEARTBEAT_MS,
     upstreamFirstEventTimeoutMs: v.UPSTREAM_FIRST_EVENT_TIMEOUT_MS,
     upstreamIdleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
+    bedrockHttp: v.BEDROCK_HTTP,
     converseTimeoutMs: v.CONVERSE_TIMEOUT_MS,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

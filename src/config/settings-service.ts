@@ -35,6 +35,11 @@ export const BEDROCK = {
   MAX_OUTPUT_TOKENS: int({ default: DEFAULTS.maxOutputTokens, min: 1, max: 1_000_000, doc: 'output cap per request: a larger `maxTokens` is clamped, an unset one uses the cap (never the model\'s maximum)' }),
   UPSTREAM_FIRST_EVENT_TIMEOUT_MS: int({ default: DEFAULTS.upstreamFirstEventTimeoutMs, min: 100, max: HOUR_MS, doc: 'give up (`upstream_timeout`) when Bedrock sends no first event in time (the SDK has no timeout of its own)' }),
   UPSTREAM_IDLE_TIMEOUT_MS: int({ default: DEFAULTS.upstreamIdleTimeoutMs, min: 100, max: HOUR_MS, doc: 'give up (`upstream_timeout`) when Bedrock goes silent mid-stream (only counted while the proxy waits on Bedrock, not while a slow client reads)' }),
+  BEDROCK_HTTP: enumOf({
+    values: ['http1', 'http2'],
+    default: 'http1',
+    doc: 'how the proxy talks to Bedrock: `http1` keeps a pool of keep-alive connections, so a call reuses a warm one (no new TCP and TLS handshake per stream); `http2` is the SDK\'s default, which opens a new connection for every ConverseStream call',
+  }),
   CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming `POST /v1/converse`, then `upstream_timeout`' }),
 }
 

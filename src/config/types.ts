@@ -19,6 +19,8 @@ export interface Config {
   heartbeatMs: number
   upstreamFirstEventTimeoutMs: number
   upstreamIdleTimeoutMs: number
+  /** http1: a keep-alive connection pool; http2: the SDK's default (a new connection per stream). */
+  bedrockHttp: 'http1' | 'http2'
   converseTimeoutMs: number
   bodyLimitBytes: number
   /** Time to receive a whole request, headers and body (never the response: SSE streams run longer). */

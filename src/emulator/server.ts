@@ -35,10 +35,21 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
   const requests: EmulatorRequest[] = []
   const changes = new EventEmitter().setMaxListeners(0)
   let nextId = 1
+  // Which connection each request came on (an HTTP/1.1 socket, or an HTTP/2 session): a
+  // client's connection reuse shows in the request log.
+  const connections = new WeakMap<object, number>()
+  let nextConnection = 1
+  const connectionOf = (req: IncomingMessage | Http2ServerRequest): number => {
+    const key: object = 'stream' in req ? req.stream.session ?? req.stream : req.socket
+    let n = connections.get(key)
+    if (n === undefined) connections.set(key, n = nextConnection++)
+    return n
+  }
 
   async function handleModelCall (sink: ResponseSink, req: IncomingMessage | Http2ServerRequest,
     protocol: Protocol, operation: Operation, encodedModelId: string): Promise<void> {
     const id = nextId++
+    const connection = connectionOf(req)
     const startedAt = Date.now()
     let raw: string
     try { raw = await readBody(req) } catch { return } // client left while sending the body
@@ -46,7 +57,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     try { modelId = decodeURIComponent(encodedModelId) } catch {}
     const parsed = parseJson(raw)
     const record: EmulatorRequest = {
-      id, operation, modelId, protocol, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt,
+      id, operation, modelId, protocol, connection, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt,
     }
     requests.push(record)
     changes.emit('change')

@@ -10,6 +10,8 @@ export interface EmulatorRequest {
   /** Decoded from the path (ARNs and `:` arrive percent-encoded). */
   modelId: string
   protocol: 'h2' | 'http/1.1'
+  /** The connection it came on, numbered from 1 in order of first use (a client's reuse shows here). */
+  connection: number
   /** The parsed JSON body: the Converse input the SDK sent (messages, system, inferenceConfig ...). */
   body: unknown
   /**
