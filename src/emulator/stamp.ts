@@ -46,7 +46,7 @@ export function stampedScenario (tokens: number, opts: StampedScenarioOptions = 
   steps.push(
     { event: { contentBlockStop: { contentBlockIndex: 0 } } },
     { event: { messageStop: { stopReason: 'end_turn' } } },
-    { event: { metadata: { usage: { inputTokens: 8, outputTokens: count, totalTokens: 8 + count }, metrics: { latencyMs: 0 } } } },
+    { event: { metadata: { usage: { inputTokens: 8, outputTokens: count, totalTokens: 8 + count }, metrics: { latencyMs: 0 } } } }
   )
   const scenario: Scenario = { steps, stampText: true }
   if (opts.frameDelayMs !== undefined) scenario.frameDelayMs = opts.frameDelayMs
