@@ -218,10 +218,10 @@ async function runHold (path: PathId, count: number, options: BenchOptions, pinn
     await sleep(1000)
     const rssIdleBytes = rssBytes(server.child.pid) ?? 0
     const serverPid = server.child.pid
-    const job: HoldJob = { mode: 'hold', path, target, count, openConcurrency: 256, firstTokenDelayMs: 600_000, deadlineMs: 180_000 }
+    const job: HoldJob = { mode: 'hold', path, target, count, openConcurrency: 256, firstTokenDelayMs: 600_000, deadlineMs: 240_000 }
     let row: HoldRow | undefined
     let result: HoldResult | undefined
-    await runClient(job, pinning.harnessCpu, 240_000, (m, child) => {
+    await runClient(job, pinning.harnessCpu, 300_000, (m, child) => {
       if (m.type === 'hold') result = m
       if (m.type !== 'opened') return
       // Settled: every upstream connection is up, or the server has gone quiet (bounded).
@@ -230,7 +230,7 @@ async function runHold (path: PathId, count: number, options: BenchOptions, pinn
         let quiet = 0
         let cpu = cpuSeconds(serverPid) ?? 0
         let connections = 0
-        while (Date.now() - settleStarted < 60_000) {
+        while (Date.now() - settleStarted < 120_000) {
           await sleep(500)
           const now = cpuSeconds(serverPid) ?? 0
           const seen = establishedOnPort(emulator.port)

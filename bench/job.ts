@@ -51,7 +51,7 @@ export interface LoadResult {
   ttftMs: Percentiles
   addedMs: Percentiles
   /** CPU seconds used in the window. */
-  cpuS: { server: number, emulator: number, client: number, others: Record<string, number> }
+  cpuS: { server: number, emulator: number, client: number, others: Record<string, number>, machine: number }
   rssBytes: { idle: number, peak: number }
 }
 

@@ -8,7 +8,7 @@ import { wallClockMs } from '../src/emulator/index.js'
 import type { ClientMessage, HoldJob, Job, LoadJob, LoadResult } from './job.js'
 import { PATHS } from './paths/index.js'
 import type { StreamOutcome } from './paths/types.js'
-import { cpuSeconds, rssBytes, sleep } from './proc.js'
+import { cpuSeconds, machineBusySeconds, rssBytes, sleep } from './proc.js'
 import { summarize } from './stats.js'
 
 const RSS_SAMPLE_MS = 100
@@ -51,13 +51,13 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = []
   const streams: StreamRecord[] = []
 
-  interface Snapshot { at: number, server: number, emulator: number, client: number, others: Record<string, number> }
+  interface Snapshot { at: number, server: number, emulator: number, client: number, others: Record<string, number>, machine: number }
   const snapshot = (): Snapshot => {
     const own = process.cpuUsage()
     const others: Record<string, number> = {}
     for (const [name, pid] of Object.entries(job.watch.others ?? {})) others[name] = cpuSeconds(pid) ?? 0
     const client = (own.user + own.system) / 1e6
-    return { at: wallClockMs(), server: job.watch.server !== undefined ? cpuSeconds(serverPid) ?? 0 : client, emulator: cpuSeconds(job.watch.emulator) ?? 0, client, others }
+    return { at: wallClockMs(), server: job.watch.server !== undefined ? cpuSeconds(serverPid) ?? 0 : client, emulator: cpuSeconds(job.watch.emulator) ?? 0, client, others, machine: machineBusySeconds() }
   }
   let start: Snapshot | undefined
   let end: Snapshot | undefined
@@ -120,7 +120,7 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
     ttfbMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstByteAt)).map((s) => s.firstByteAt - s.startedAt)),
     ttftMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstTokenAt)).map((s) => s.firstTokenAt - s.startedAt)),
     addedMs: summarize(windowLatencies),
-    cpuS: { server: end.server - start.server, emulator: end.emulator - start.emulator, client: end.client - start.client, others },
+    cpuS: { server: end.server - start.server, emulator: end.emulator - start.emulator, client: end.client - start.client, others, machine: end.machine - start.machine },
     rssBytes: { idle: idleRss, peak: peakRss },
   }
 }

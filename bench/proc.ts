@@ -22,6 +22,18 @@ export function cpuSeconds (pid: number): number | undefined {
   }
 }
 
+/** Seconds of CPU the whole machine has been busy (every CPU, from /proc/stat): to see load from outside the benchmark. */
+export function machineBusySeconds (): number {
+  try {
+    const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number)
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+    const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + (t || 0)), 0)
+    return busy / CLOCK_TICKS_PER_S
+  } catch {
+    return 0
+  }
+}
+
 /** Resident set size in bytes; undefined once the process is gone. */
 export function rssBytes (pid: number): number | undefined {
   try {

@@ -17,6 +17,13 @@ function pacedTokensPerS (r: LoadResult, frameDelayMs: number): number {
   return (r.concurrency * r.tokensPerStream * 1000) / ((r.tokensPerStream + 4) * frameDelayMs)
 }
 
+/** CPU the machine spent outside the measured processes (other programs; the orchestrator, a few %). */
+function foreign (g: RunGroup, r: LoadResult): number {
+  const ours = r.cpuS.server + r.cpuS.emulator + (g.path === 'sdk-direct' ? 0 : r.cpuS.client) +
+    Object.values(r.cpuS.others).reduce((a, b) => a + b, 0)
+  return Math.max(0, r.cpuS.machine - ours)
+}
+
 /** Which process was the limit: a core at 90% or more. */
 function bound (g: RunGroup, r: LoadResult): string {
   const direct = g.path === 'sdk-direct'
@@ -25,6 +32,7 @@ function bound (g: RunGroup, r: LoadResult): string {
   const marks: string[] = []
   if (server >= 0.9) marks.push(direct ? 'client+SDK core full' : 'server core full')
   if (harness >= 0.9) marks.push('harness core full')
+  if (foreign(g, r) / r.windowS >= 0.15) marks.push(`other load ${n((100 * foreign(g, r)) / r.windowS)}%`)
   return marks.join(', ')
 }
 
@@ -47,17 +55,17 @@ function resourceTable (groups: RunGroup[]): string {
     const direct = g.path === 'sdk-direct'
     return `| ${g.label} | ${g.concurrency} | ${g.fit !== undefined ? n(g.fit.msPerStream, 2) : 'n/a'} | ${g.fit !== undefined ? n(g.fit.usPerToken, 1) : 'n/a'} | ` +
       `${pct(r.cpuS.server, r)} | ${pct(r.cpuS.emulator, r)} | ${direct ? '(same process)' : pct(r.cpuS.client, r)} | ` +
-      `${n(r.rssBytes.idle / MIB)} | ${n(r.rssBytes.peak / MIB)} | ${n(perStreamKiB, 1)} |`
+      `${pct(foreign(g, r), r)} | ${n(r.rssBytes.idle / MIB)} | ${n(r.rssBytes.peak / MIB)} | ${n(perStreamKiB, 1)} |`
   })
-  return ['| path | C | CPU ms per stream (intercept) | CPU us per token (slope) | server CPU | emulator CPU | client CPU | RSS idle MiB | RSS peak MiB | RSS KiB per open stream |',
-    '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
+  return ['| path | C | CPU ms per stream (intercept) | CPU us per token (slope) | server CPU | emulator CPU | client CPU | other CPU on the machine | RSS idle MiB | RSS peak MiB | RSS KiB per open stream |',
+    '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 
 function featureTable (result: BenchResult): string {
   const rows = result.features.map(({ name, group: g }) => {
     const r = g.runs.at(-1)
     if (r === undefined) return ''
-    const others = Object.entries(r.cpuS.others).map(([k, v]) => `${k} ${pct(v, r)}`).join(', ')
+    const others = [...Object.entries(r.cpuS.others).map(([k, v]) => `${k} ${pct(v, r)}`), `other ${pct(foreign(g, r), r)}`].join(', ')
     return `| ${name} | ${n(r.tokensPerS)} | ${ms(r.addedMs.p50)} / ${ms(r.addedMs.p99)} | ${ms(r.ttftMs.p50)} | ${g.fit !== undefined ? n(g.fit.msPerStream, 2) : 'n/a'} | ` +
       `${g.fit !== undefined ? n(g.fit.usPerToken, 1) : 'n/a'} | ${pct(r.cpuS.server, r)} | ${n(r.rssBytes.peak / MIB)} | ${r.incomplete} of ${r.streamsStarted} | ${others} |`
   })

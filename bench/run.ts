@@ -63,9 +63,12 @@ How each number is measured:
   the emulator and the client. Two stream lengths at one C give two points of CPU per stream
   against tokens per stream: the slope is **CPU per token**, the intercept **CPU per stream**
   (set-up, the upstream call, the end). Small at C=1, where few ticks are counted: noisy there.
+  **other CPU on the machine**: busy time from \`/proc/stat\` minus the measured processes, i.e.
+  load from outside the benchmark (the orchestrator counts there too, a few %).
   **limit** flags a core at 90% or more: "server core full" is the server's own limit,
   "harness core full" means the emulator and client could not go faster, so the figure is a
-  floor for the server, not its limit.
+  floor for the server, not its limit; "other load" means programs outside the benchmark took
+  15% of a CPU or more in the window, so that row is disturbed.
 - **RSS** from \`/proc/<pid>/statm\`: idle after one check stream, peak sampled every 100 ms in
   the window; per open stream = (peak - idle) / C. The proxy's includes the replay buffers it
   keeps for 5 minutes after each stream (production default).
