@@ -1,140 +1,143 @@
-// npm run bench: the cost of the stream pipeline and of the replay buffer, in memory and
-// on Redis. Everything runs on loopback: the real SDK (HTTP/2) -> emulator, proxy on
-// port 0, a plain HTTP/1.1 client reading the SSE. Results go to stdout as Markdown;
-// BENCHMARKS.md keeps the numbers with the machine and date.
-import { spawn, type ChildProcess } from 'node:child_process'
-import http from 'node:http'
-import os from 'node:os'
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
-import type { FastifyBaseLogger } from 'fastify'
-import { composeApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { startEmulator, textScenario, type Emulator } from '../src/emulator/index.js'
-import { createLogger } from '../src/logger.js'
-import { createRedis } from '../src/redis.js'
+// npm run bench [-- flags]: issue 10's benchmark. Every flag also reads from the
+// environment as BENCH_<NAME> (e.g. BENCH_C=1,100). Writes BENCHMARKS.md, benchmarks.svg
+// and bench/last-run.json for a full run (or with --write); --quick prints only.
+//
+//   --c 1,100,1000          concurrencies
+//   --paths a,b             obvious-relay, sdk-direct, proxy, portkey, ai-sdk (default: all)
+//   --tokens 10,50          stream lengths (two give the CPU fit; the last is the headline)
+//   --frame-ms 20           emulator delay between frames
+//   --warmup-ms 2000 --measure-ms 6000 --drain-ms 10000
+//   --features-c 100        the proxy's feature variants at this C (0: skipped)
+//   --hold 10000            streams held on a slow first token (0: skipped)
+//   --hold-paths proxy,obvious-relay
+//   --quick                 C=1,100, shorter windows, hold 1000, features at C=20, no files written
+//   --write / --no-write
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { runBench, type BenchOptions } from './bench.js'
+import { renderChart } from './chart.js'
+import { PATH_IDS, isPathId } from './paths/index.js'
+import type { PathId } from './paths/types.js'
+import { killAllChildren } from './proc.js'
+import { renderSection, updateBenchmarksMd } from './report.js'
 
-const EVENTS_PER_STREAM = 2000
-const STREAMS = 20
-const HELD_STREAMS = 200
-const HELD_TEXT_CHARS = 20_000
+const ROOT = new URL('..', import.meta.url)
+const CHART_FILE = 'benchmarks.svg'
 
-async function withProxy<T> (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
-  const config = loadConfig({ AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent', BEDROCK_MODEL_ID: 'bench.model-v1:0', RESUME_GRACE_MS: '0', RATE_LIMIT_MAX: '0', MAX_STREAMS_PER_KEY: '10000', MAX_OPEN_STREAMS: '10000', TOKEN_BUDGET_PER_KEY: '0', ...extraEnv, ...(redisUrl !== undefined ? { REDIS_URL: redisUrl } : {}) })
-  const bedrock = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emulator.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const logger = createLogger('silent')
-  const redis = redisUrl !== undefined ? createRedis(redisUrl, logger) : undefined
-  if (redis !== undefined) await new Promise(resolve => redis.once('ready', resolve))
-  const app = await composeApp(config, { bedrock, logger: logger as FastifyBaseLogger, ...(redis !== undefined ? { redis } : {}) })
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  try {
-    return await fn(url)
-  } finally {
-    await app.close()
-    bedrock.destroy()
-    redis?.disconnect()
-  }
+const HEAD = `# Benchmarks
+
+\`npm run bench\` (bench/, issue 10). Every process is separate, on 127.0.0.1: the local Bedrock
+emulator (the real event-stream wire protocol), the server under test, and a load client.
+With two CPUs they are pinned with \`taskset\`: the server under test alone on one CPU, the
+emulator and the load client on the other, so the server's figures are its own.
+
+Paths, all loaded with the same streams:
+- **obvious relay (baseline)**: \`bench/servers/obvious-relay.ts\`, the Fastify route users
+  write themselves: default SDK client, \`for await\`, one \`reply.raw.write\` per delta.
+- **SDK direct**: no HTTP hop; the load client calls the SDK itself (default settings), on the
+  server's CPU. Its added latency is the SDK's alone, the floor for every other path.
+- **this proxy**: \`node --import tsx src/server.ts\`, production defaults except the limits
+  (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
+  \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
+  replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).
+- **Portkey gateway** (\`@portkey-ai/gateway\`, \`--headless\`), pointed at the emulator with
+  \`x-portkey-custom-host\`; it speaks OpenAI chat-completion chunks.
+- **AI SDK route**: \`bench/servers/ai-sdk.ts\`, \`streamText\` on \`@ai-sdk/amazon-bedrock\`, piped
+  as a UI message stream on \`node:http\`.
+
+How each number is measured:
+- The emulator writes each token's text as its send time (\`/stamped N D\`: \`<t:ms>\`, wall clock
+  at microsecond resolution); the client parses each path's own wire format (eventsource-parser)
+  and takes **added latency per token** = receive time - send time: everything between the
+  emulator's write and the client's read (SDK decoding, the server, both loopback hops).
+- **C** streams are kept open: each of C workers runs streams back to back, started spread over
+  one stream's length. A warm-up runs first; only the window counts. **tokens/s**: tokens
+  received in the window / its length; **at model pace**: what C streams at the emulator's pace
+  would deliver. **TTFB**: request to the first body byte (SDK direct: \`send()\` resolving on the
+  first event); **first token**: request to the first stamped token (the emulator sends
+  \`messageStart\` one frame delay, the first token two, after the request). **incomplete**:
+  streams started in the window without their path's end marker (error, cut, or still open
+  when the drain deadline aborted them).
+- **CPU** from \`/proc/<pid>/stat\` (utime + stime, 10 ms ticks) over the window, for the server,
+  the emulator and the client. Two stream lengths at one C give two points of CPU per stream
+  against tokens per stream: the slope is **CPU per token**, the intercept **CPU per stream**
+  (set-up, the upstream call, the end). Small at C=1, where few ticks are counted: noisy there.
+  **other CPU on the machine**: busy time from \`/proc/stat\` minus the measured processes, i.e.
+  load from outside the benchmark (the orchestrator counts there too, a few %).
+  **limit** flags a core at 90% or more: "server core full" is the server's own limit,
+  "harness core full" means the emulator and client could not go faster, so the figure is a
+  floor for the server, not its limit; "other load" means programs outside the benchmark took
+  15% of a CPU or more in the window, so that row is disturbed.
+- **RSS** from \`/proc/<pid>/statm\`: idle after one check stream, peak sampled every 100 ms in
+  the window; per open stream = (peak - idle) / C. The proxy's includes the replay buffers it
+  keeps for 5 minutes after each stream (production default).
+- **Held streams**: N streams whose first token comes 10 minutes later (the emulator sends
+  \`messageStart\`, then nothing); RSS once every upstream call is waiting (counted as
+  established connections on the emulator's port) or the server has gone quiet. The proxy's
+  upstream timeouts are raised for it; \`ulimit -n\` is raised for every child.
+`
+
+function list (value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined || value === '') return fallback
+  return value.split(',').map((s) => Number(s.trim())).filter((v) => Number.isInteger(v) && v >= 0)
 }
 
-/** Reads one stream; returns ms to the first text event and to the end. */
-async function readStream (url: string): Promise<{ firstTextMs: number, totalMs: number, bytes: number }> {
-  const started = performance.now()
-  return await new Promise((resolve, reject) => {
-    http.get(`${url}/v1/converse-stream?prompt=bench`, (res) => {
-      let firstTextMs = -1
-      let bytes = 0
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        if (firstTextMs < 0 && chunk.includes('event: text')) firstTextMs = performance.now() - started
-      })
-      res.on('end', () => resolve({ firstTextMs, totalMs: performance.now() - started, bytes }))
-      res.on('error', reject)
-    }).on('error', reject)
+function pathList (value: string | undefined, fallback: PathId[]): PathId[] {
+  if (value === undefined || value === '') return fallback
+  const ids = value.split(',').map((s) => s.trim())
+  const unknown = ids.filter((id) => !isPathId(id))
+  if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; known: ${PATH_IDS.join(', ')}`)
+  return ids.filter(isPathId)
+}
+
+const FLAGS = ['c', 'paths', 'tokens', 'frame-ms', 'warmup-ms', 'measure-ms', 'drain-ms', 'features-c', 'hold', 'hold-paths'] as const
+const { values } = parseArgs({
+  options: {
+    ...Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])),
+    quick: { type: 'boolean' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean' },
+  },
+})
+const flag = (name: typeof FLAGS[number]): string | undefined =>
+  (values as Record<string, string | undefined>)[name] ?? process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`]
+const quick = values.quick === true || process.env['BENCH_QUICK'] === '1'
+const one = (name: typeof FLAGS[number], fallback: number): number => list(flag(name), [fallback])[0] ?? fallback
+
+const holdCount = one('hold', quick ? 1000 : 10_000)
+const featuresC = one('features-c', quick ? 20 : 100)
+const options: BenchOptions = {
+  paths: pathList(flag('paths'), PATH_IDS),
+  concurrency: list(flag('c'), quick ? [1, 100] : [1, 100, 1000]),
+  lengths: list(flag('tokens'), [10, 50]).filter((t) => t > 0),
+  frameDelayMs: one('frame-ms', 20),
+  warmupMs: one('warmup-ms', quick ? 1000 : 2000),
+  measureMs: one('measure-ms', quick ? 3000 : 6000),
+  drainMs: one('drain-ms', 10_000),
+  featuresConcurrency: featuresC > 0 ? featuresC : undefined,
+  hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'obvious-relay']) } : undefined,
+  log: (line) => process.stderr.write(`${line}\n`),
+}
+const write = values['no-write'] === true ? false : values.write === true || !quick
+
+// Children die with us, Ctrl-C included (proc.ts also kills them on a normal exit).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllChildren()
+    process.exit(130)
   })
 }
 
-async function throughput (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>): Promise<{ usPerEvent: number, firstTextMs: number, cpuUsPerEvent: number }> {
-  return await withProxy(emulator, redisUrl, extraEnv, async (url) => {
-    emulator.enqueue(textScenario('w'.repeat(EVENTS_PER_STREAM * 8), { chunkChars: 8, frameDelayMs: 0 }))
-    await readStream(url) // warm-up
-    let totalMs = 0
-    let firstTextMs = 0
-    const cpu0 = process.cpuUsage()
-    for (let i = 0; i < STREAMS; i++) {
-      emulator.enqueue(textScenario('w'.repeat(EVENTS_PER_STREAM * 8), { chunkChars: 8, frameDelayMs: 0 }))
-      const r = await readStream(url)
-      totalMs += r.totalMs
-      firstTextMs += r.firstTextMs
-    }
-    const cpu = process.cpuUsage(cpu0)
-    const events = STREAMS * EVENTS_PER_STREAM
-    return { usPerEvent: (totalMs * 1000) / events, firstTextMs: firstTextMs / STREAMS, cpuUsPerEvent: (cpu.user + cpu.system) / events }
-  })
+const result = await runBench(options)
+const subtitle = `${result.machine.date}, commit ${result.machine.commit}, ${options.lengths.at(-1) ?? ''}-token streams, ${options.frameDelayMs} ms apart; ${result.machine.cpuModel}, Node ${result.machine.node}`
+const section = renderSection(result, CHART_FILE)
+process.stdout.write(`${section}\n`)
+if (write) {
+  const mdPath = fileURLToPath(new URL('BENCHMARKS.md', ROOT))
+  writeFileSync(mdPath, updateBenchmarksMd(readFileSync(mdPath, 'utf8'), HEAD, section))
+  writeFileSync(fileURLToPath(new URL(CHART_FILE, ROOT)), renderChart(result.groups, subtitle))
+  writeFileSync(fileURLToPath(new URL('bench/last-run.json', ROOT)), JSON.stringify(result, null, 1) + '\n')
+  process.stderr.write(`wrote BENCHMARKS.md, ${CHART_FILE}, bench/last-run.json (${(result.durationS / 60).toFixed(1)} min)\n`)
 }
-
-/** Holds many streams open after HELD_TEXT_CHARS of text each; measures heap per held stream. */
-async function memoryPerStream (emulator: Emulator, redisUrl: string | undefined, extraEnv: Record<string, string>): Promise<{ heapKiBPerStream: number }> {
-  return await withProxy(emulator, redisUrl, extraEnv, async (url) => {
-    global.gc?.()
-    const before = process.memoryUsage().heapUsed
-    const held: http.ClientRequest[] = []
-    await Promise.all(Array.from({ length: HELD_STREAMS }, async () => {
-      emulator.enqueue({ steps: [...textScenario('m'.repeat(HELD_TEXT_CHARS), { chunkChars: 40, frameDelayMs: 0 }).steps.slice(0, -3), { hang: true }] })
-      await new Promise<void>((resolve, reject) => {
-        const req = http.get(`${url}/v1/converse-stream?prompt=bench`, (res) => {
-          let seen = 0
-          res.on('data', (chunk: Buffer) => {
-            seen += chunk.length
-            if (seen > HELD_TEXT_CHARS) resolve()
-          })
-        })
-        req.on('error', reject)
-        held.push(req)
-      })
-    }))
-    global.gc?.()
-    const after = process.memoryUsage().heapUsed
-    for (const req of held) req.destroy()
-    await new Promise(resolve => setTimeout(resolve, 200))
-    return { heapKiBPerStream: (after - before) / HELD_STREAMS / 1024 }
-  })
-}
-
-async function startRedisServer (): Promise<{ url: string, child: ChildProcess } | undefined> {
-  const port = 6390 + Math.floor(Math.random() * 500)
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  const ok = await new Promise<boolean>((resolve) => {
-    child.on('error', () => resolve(false))
-    child.stdout?.on('data', (c: Buffer) => { if (c.toString().includes('Ready to accept')) resolve(true) })
-    setTimeout(() => resolve(false), 5000)
-  })
-  return ok ? { url: `redis://127.0.0.1:${port}`, child } : undefined
-}
-
-const emulator = await startEmulator({ frameDelayMs: 0 })
-const redis = await startRedisServer()
-const rows: string[] = []
-// The first row keeps no replay buffer (events dropped once read): the baseline the
-// other rows add their buffer cost to.
-const CASES: Array<[string, string | undefined, Record<string, string>]> = [
-  ['no buffer (STREAM_BUFFER_MAX_BYTES=0)', undefined, { STREAM_BUFFER_MAX_BYTES: '0' }],
-  ['memory buffer', undefined, {}],
-  ['Redis buffer', redis?.url, {}],
-]
-await throughput(emulator, undefined, {}) // JIT warm-up for every case alike; discarded
-for (const [name, url, env] of CASES) {
-  if (name.startsWith('Redis') && url === undefined) { rows.push(`| ${name} | skipped: redis-server not found | | | |`); continue }
-  const t = await throughput(emulator, url, env)
-  const m = await memoryPerStream(emulator, url, env)
-  rows.push(`| ${name} | ${t.usPerEvent.toFixed(1)} | ${t.cpuUsPerEvent.toFixed(1)} | ${t.firstTextMs.toFixed(1)} | ${m.heapKiBPerStream.toFixed(1)} |`)
-}
-redis?.child.kill('SIGKILL')
-await emulator.close()
-
-process.stdout.write(`Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}
-${STREAMS} sequential streams of ${EVENTS_PER_STREAM} text events (8 chars each, no pacing); ${HELD_STREAMS} streams held open after ${HELD_TEXT_CHARS} chars each.
-
-| buffer | wall us/event (end to end) | proxy+emulator CPU us/event | ms to first text | heap KiB per held stream |
-|---|---|---|---|---|
-${rows.join('\n')}
-`)
-process.exit(0)
+process.exit(result.failures.length > 0 && result.groups.length === 0 ? 1 : 0)

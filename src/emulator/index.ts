@@ -4,6 +4,7 @@ export {
   chunkCodePoints, messageScenario, textScenario,
   type BlockSpec, type MessageScenarioOptions, type Scenario, type Step, type StreamExceptionType, type UsageSpec,
 } from './scenario.js'
+export { formatStamp, readStamps, stampedScenario, wallClockMs, type StampedScenarioOptions } from './stamp.js'
 export { encodeEventFrame, encodeExceptionFrame } from './frames.js'
 export { planConverse, type ConverseBody } from './converse.js'
 export { defaultResponder, composeReply, readPrompt, TRICKY_TEXT } from './responder.js'

@@ -34,7 +34,8 @@ Try it:
   curl -s ${emulator.url}/health
   curl -s ${emulator.url}/model/demo/converse -H 'content-type: application/json' \\
     -d '{"messages":[{"role":"user","content":[{"text":"hello"}]}]}'
-Slash commands in the prompt pick faults: /reasoning /redacted /tool /throttle /error /truncate /reset /slow /hang /tricky`)
+Slash commands in the prompt pick faults: /reasoning /redacted /tool /throttle /error /truncate /reset /slow /hang /tricky
+and /stamped N D F: N deltas D ms apart, the first F ms late, each one's text its send time (the benchmark)`)
 
 let closing = false
 function shutdown (signal: string): void {

@@ -4,6 +4,7 @@ import { encodeEventFrame, encodeExceptionFrame, eventMember } from './frames.js
 import type { ConversePlan } from './converse.js'
 import type { Scenario } from './scenario.js'
 import type { ResponseSink } from './sink.js'
+import { stampPayload, wallClockMs } from './stamp.js'
 
 /** How the emulator itself finished a response; a client that leaves first is recorded elsewhere. */
 export type Finish = 'completed' | 'reset' | 'error'
@@ -38,7 +39,9 @@ export async function playStream (
     if ('event' in step) {
       const { type, payload } = eventMember(step.event)
       if (!await sink.sleep(frameDelayMs)) return
-      if (!await sink.write(encodeEventFrame(type, payload))) return
+      // Stamped after the delay, right before the write: the token's send time.
+      const body = scenario.stampText === true ? stampPayload(type, payload, wallClockMs()) : payload
+      if (!await sink.write(encodeEventFrame(type, body))) return
     } else if ('exception' in step) {
       const frame = encodeExceptionFrame(step.exception, step.message ?? `emulated ${step.exception}`)
       if (!await sink.write(frame)) return

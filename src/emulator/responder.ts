@@ -12,12 +12,15 @@
  *   /slow        no frame at all for 5 s (headers only), then the normal answer
  *   /hang        messageStart, then silence until the client goes away
  *   /tricky      text that breaks naive SSE framing: "\n\ndata: x", a lone \r, \r\n, U+2028, NUL, emoji
+ *   /stamped N [D [F]]  N text deltas (default 50) D ms apart (default: frameDelayMs), the first one
+ *                F ms late; each delta's text is its send time, `<t:MS>` (stamp.ts; the benchmark)
  *   (anything)   a 60-120 word answer that echoes the prompt ("You asked about ...")
  *
  * inferenceConfig.maxTokens is honoured like Bedrock does: a longer answer is cut, stopReason max_tokens.
  * Pacing comes from the emulator's frameDelayMs (default 20 ms per chunk of 8 characters).
  */
 import { messageScenario, textScenario, type MessageScenarioOptions, type Scenario, type Step } from './scenario.js'
+import { stampedScenario, type StampedScenarioOptions } from './stamp.js'
 import type { ResponderInput } from './types.js'
 
 export const TRICKY_TEXT = 'Tricky: one\n\ndata: x\nevent: admin\rlone CR, then CRLF\r\nU+2028:\u2028 NUL:\u0000 emoji: 👩‍👩‍👧 end.'
@@ -84,6 +87,15 @@ function answer (reply: string, opts: MessageScenarioOptions, maxTokens?: number
   return textScenario(reply, opts)
 }
 
+/** `/stamped N D F`: each argument a non-negative integer, a missing or malformed one takes its default. */
+function stampedCommand (prompt: string): Scenario {
+  const [tokens, frameDelayMs, firstTokenDelayMs] = prompt.split(/\s+/).slice(1).map((arg) => /^\d+$/.test(arg) ? Number(arg) : undefined)
+  const opts: StampedScenarioOptions = {}
+  if (frameDelayMs !== undefined) opts.frameDelayMs = frameDelayMs
+  if (firstTokenDelayMs !== undefined) opts.firstTokenDelayMs = firstTokenDelayMs
+  return stampedScenario(tokens ?? 50, opts)
+}
+
 export function defaultResponder (req: ResponderInput): Scenario {
   const { prompt, inputTokens, maxTokens } = readPrompt(req.body)
   const command = prompt.split(/\s+/)[0]?.toLowerCase() ?? ''
@@ -118,6 +130,8 @@ export function defaultResponder (req: ResponderInput): Scenario {
       return { steps: [{ event: { messageStart: { role: 'assistant' } } }, { hang: true }] }
     case '/tricky':
       return textScenario(TRICKY_TEXT, { ...opts, chunkChars: 3 })
+    case '/stamped':
+      return stampedCommand(prompt)
     default:
       return answer(reply, opts, maxTokens)
   }

@@ -26,6 +26,8 @@ export interface Scenario {
   steps: Step[]
   /** Delay before each `event` step; defaults to the emulator's `frameDelayMs`. */
   frameDelayMs?: number
+  /** Each text delta's text becomes the time its frame was written, `<t:MS>` (stamp.ts; the benchmark). */
+  stampText?: boolean
 }
 
 export type BlockSpec =

@@ -1,0 +1,21 @@
+// Every path the benchmark can load, in the order the report lists them.
+import { aiSdkPath } from './ai-sdk.js'
+import { obviousRelayPath } from './obvious-relay.js'
+import { portkeyPath } from './portkey.js'
+import { proxyPath } from './proxy.js'
+import { sdkDirectPath } from './sdk-direct.js'
+import type { PathId, PathSpec } from './types.js'
+
+export const PATHS: Record<PathId, PathSpec> = {
+  'obvious-relay': obviousRelayPath,
+  'sdk-direct': sdkDirectPath,
+  proxy: proxyPath,
+  portkey: portkeyPath,
+  'ai-sdk': aiSdkPath,
+}
+
+export const PATH_IDS = Object.keys(PATHS) as PathId[]
+
+export function isPathId (id: string): id is PathId {
+  return id in PATHS
+}

@@ -1,0 +1,43 @@
+// This proxy (src/server.ts), production defaults except the limits, which would refuse
+// the load: no rate limit, no stream caps, no token budget, no overload refusal.
+import { parseJson, sseRequest } from './sse-request.js'
+import { MODEL_ID, nodeEnv, type PathSpec } from './types.js'
+
+export const PROXY_LIMITS_OFF: Record<string, string> = {
+  RATE_LIMIT_MAX: '0',
+  MAX_STREAMS_PER_KEY: '100000',
+  MAX_OPEN_STREAMS: '1000000',
+  MAX_FOLLOWERS_PER_KEY: '100000',
+  MAX_OPEN_FOLLOWERS: '1000000',
+  TOKEN_BUDGET_PER_KEY: '0',
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+  PRESSURE_MAX_HEAP_BYTES: '0',
+  LOG_LEVEL: 'warn',
+}
+
+export const proxyPath: PathSpec = {
+  id: 'proxy',
+  label: 'this proxy',
+  server: (ctx) => ({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/server.ts'],
+    env: {
+      ...nodeEnv(ctx),
+      HOST: '127.0.0.1',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: ctx.emulatorUrl,
+      BEDROCK_MODEL_ID: MODEL_ID,
+      ...PROXY_LIMITS_OFF,
+      ...ctx.env,
+    },
+  }),
+  openStream: async (target, prompt, observer, signal) => await sseRequest({
+    url: `${target.url}/v1/converse-stream?prompt=${encodeURIComponent(prompt)}`,
+    headers: target.apiKey !== undefined ? { authorization: `Bearer ${target.apiKey}` } : {},
+    read (message) {
+      if (message.event === 'text') return { text: (parseJson(message.data) as { text?: string } | undefined)?.text ?? '' }
+      if (message.event === 'error') return { error: message.data }
+      if (message.event === 'done') return { end: true }
+      return undefined
+    },
+  }, observer, signal),
+}

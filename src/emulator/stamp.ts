@@ -1,0 +1,54 @@
+// Send-time stamps for the benchmark (issue 10): with a scenario's `stampText`, each text
+// delta's text is replaced, at the moment its frame is written, by `<t:MS>`, MS the wall
+// clock in milliseconds with microsecond decimals. The emulator and the load client run on
+// one machine, so `receive time - MS` is the latency everything in between added to that
+// token. performance.timeOrigin + performance.now() is the wall clock at sub-ms resolution
+// (Date.now() has whole milliseconds only), comparable across processes on one host.
+import type { Scenario, Step } from './scenario.js'
+
+const STAMP = /<t:(\d+(?:\.\d+)?)>/g
+
+/** Milliseconds since the epoch, sub-millisecond resolution. */
+export function wallClockMs (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+export function formatStamp (ms: number): string {
+  return `<t:${ms.toFixed(3)}>`
+}
+
+/** Every stamp in `text`, in order (an intermediary may merge deltas: several per chunk). */
+export function readStamps (text: string): number[] {
+  return Array.from(text.matchAll(STAMP), (m) => Number(m[1]))
+}
+
+/** A contentBlockDelta carrying text gets the stamp as its text; any other event is returned as is. */
+export function stampPayload (eventType: string, payload: unknown, ms: number): unknown {
+  if (eventType !== 'contentBlockDelta' || payload === null || typeof payload !== 'object') return payload
+  const { delta } = payload as { delta?: unknown }
+  if (delta === null || typeof delta !== 'object' || typeof (delta as { text?: unknown }).text !== 'string') return payload
+  return { ...payload, delta: { ...delta, text: formatStamp(ms) } }
+}
+
+export interface StampedScenarioOptions {
+  /** Delay before each frame (default: the emulator's frameDelayMs). */
+  frameDelayMs?: number
+  /** Extra silence after messageStart, before the first token: a slow model (default 0). */
+  firstTokenDelayMs?: number
+}
+
+/** messageStart, `tokens` stamped text deltas, then the usual stop and metadata frames. */
+export function stampedScenario (tokens: number, opts: StampedScenarioOptions = {}): Scenario {
+  const count = Math.max(1, Math.floor(tokens))
+  const steps: Step[] = [{ event: { messageStart: { role: 'assistant' } } }]
+  if ((opts.firstTokenDelayMs ?? 0) > 0) steps.push({ delayMs: opts.firstTokenDelayMs ?? 0 })
+  for (let i = 0; i < count; i++) steps.push({ event: { contentBlockDelta: { contentBlockIndex: 0, delta: { text: '<t:0>' } } } })
+  steps.push(
+    { event: { contentBlockStop: { contentBlockIndex: 0 } } },
+    { event: { messageStop: { stopReason: 'end_turn' } } },
+    { event: { metadata: { usage: { inputTokens: 8, outputTokens: count, totalTokens: 8 + count }, metrics: { latencyMs: 0 } } } }
+  )
+  const scenario: Scenario = { steps, stampText: true }
+  if (opts.frameDelayMs !== undefined) scenario.frameDelayMs = opts.frameDelayMs
+  return scenario
+}
