@@ -73,5 +73,3 @@ export type PublicContentBlock = Static<typeof ContentBlock>
 export type PublicMessage = Static<typeof Message>
 /** The body of POST /v1/converse-stream and /v1/converse, and the query of GET. */
 export type ConverseRequest = Static<typeof ConverseBody>
-export type StreamQuery = Static<typeof ConverseQuery>
-export type TicketRequest = Static<typeof TicketBody>

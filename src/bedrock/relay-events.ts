@@ -59,23 +59,6 @@ export function newTally (): StreamTally {
   return { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0, sawStop: false, sawMetadata: false }
 }
 
-/**
- * The relay events of a whole upstream stream, as a generator (for tests and for callers
- * that iterate); ends normally only when the stream was complete. In-stream exception
- * frames are thrown by the SDK itself.
- */
-export async function * toRelayEvents (
-  stream: AsyncIterable<ConverseStreamOutput>,
-  tally: StreamTally
-): AsyncGenerator<RelayEvent, void, undefined> {
-  const out: RelayEvent[] = []
-  for await (const event of stream) {
-    mapUpstreamEvent(event, tally, e => out.push(e))
-    yield * out.splice(0)
-  }
-  checkComplete(tally)
-}
-
 function * mapContentEvent (event: ConverseStreamOutput): Generator<RelayEvent> {
   if (event.messageStart !== undefined) return // the role is always assistant; `start` was already sent
   if (event.contentBlockStart !== undefined) {

@@ -33,13 +33,6 @@ export class RedisTail {
     this.#blockMs = blockMs
   }
 
-  /** How many readers wait now (for tests and /readyz). */
-  get waiting (): number {
-    let n = 0
-    for (const set of this.#waiters.values()) n += set.size
-    return n
-  }
-
   /**
    * Waits until stream `key` has an entry after `afterSeq` ('new'), or a block passed
    * without one ('idle': the caller checks that the producer is alive), or `signal`

@@ -6,7 +6,17 @@ import { test } from 'node:test'
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../../src/errors.js'
 import type { RelayEvent } from '../../src/events.js'
-import { newTally, toJsonSafe, toRelayEvents, toUsage, type StreamTally } from '../../src/bedrock/relay-events.js'
+import { checkComplete, mapUpstreamEvent, newTally, toJsonSafe, toUsage, type StreamTally } from '../../src/bedrock/relay-events.js'
+
+/** The relay's loop in miniature: each upstream event through the mapper, then the completeness check. */
+async function * toRelayEvents (stream: AsyncIterable<ConverseStreamOutput>, tally: StreamTally): AsyncGenerator<RelayEvent, void, undefined> {
+  for await (const event of stream) {
+    const out: RelayEvent[] = []
+    mapUpstreamEvent(event, tally, e => out.push(e))
+    yield * out
+  }
+  checkComplete(tally)
+}
 
 async function relay (upstream: ConverseStreamOutput[], tally = newTally()): Promise<{ events: RelayEvent[], error: unknown, tally: StreamTally }> {
   async function * source (): AsyncGenerator<ConverseStreamOutput> { yield * upstream }

@@ -57,6 +57,16 @@ function hubFor (t: TestContext): StreamHub {
   return hub
 }
 
+/** Not aborted a millisecond before graceMs from now, cancelled at graceMs. */
+async function assertCancelledAfterGrace (t: TestContext, session: StreamSession): Promise<void> {
+  t.mock.timers.tick(GRACE_MS - 1)
+  await settle()
+  assert.equal(session.controller.signal.aborted, false)
+  t.mock.timers.tick(1)
+  await settle()
+  assertCancelled(session)
+}
+
 function assertCancelled (session: StreamSession): void {
   const { signal } = session.controller
   assert.equal(signal.aborted, true)
@@ -135,12 +145,7 @@ test('no reader: the upstream is aborted with cancelled after graceMs, not a mil
   hub.start(f.session, f.run)
   reader.destroy()
   await settle()
-  t.mock.timers.tick(GRACE_MS - 1)
-  await settle()
-  assert.equal(f.session.controller.signal.aborted, false)
-  t.mock.timers.tick(1)
-  await settle()
-  assertCancelled(f.session)
+  await assertCancelledAfterGrace(t, f.session)
   assert.equal(f.session.ended, true, 'the stream ended with its own last events')
 })
 
@@ -158,12 +163,7 @@ test('a reader that comes back within the grace period keeps the upstream runnin
   assert.equal(f.session.controller.signal.aborted, false)
   back.destroy()
   await settle()
-  t.mock.timers.tick(GRACE_MS - 1)
-  await settle()
-  assert.equal(f.session.controller.signal.aborted, false)
-  t.mock.timers.tick(1)
-  await settle()
-  assertCancelled(f.session)
+  await assertCancelledAfterGrace(t, f.session)
 })
 
 test('a stream that is no longer resumable is aborted as soon as its last reader leaves', async (t) => {
