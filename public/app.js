@@ -1,265 +1,281 @@
-// The demo page's client: one EventSource per question, on GET /v1/converse-stream.
-// Model text is only ever rendered with textContent / text nodes (never innerHTML), so
-// an answer cannot inject markup. The contract is src/events.ts.
-/* global EventSource */ // not among the globals neostandard declares
+// The chat page. Each turn is one POST /v1/converse-stream carrying the whole
+// conversation as `messages`, read by client.js (which resumes a dropped connection with
+// Last-Event-ID). The conversation and the id of a running answer live in sessionStorage,
+// so a reload shows the chat again and picks the running answer up (GET /v1/streams/{id}
+// through EventSource, with a ticket when the server has keys).
+import { followStream, listModels, streamConverse } from './client.js'
+import { describeError } from './error-text.js'
+import { AnswerView, el, userTurn } from './turn-view.js'
+import { askForKey, currentKey, keyButton } from './key.js'
 
+const CHAT_KEY = 'bedrock-sse-proxy.chat'
 const $ = (id) => document.getElementById(id)
 const ui = {
-  form: $('ask'),
+  log: $('log'),
+  welcome: $('welcome'),
+  scenarios: $('scenarios'),
+  form: $('composer'),
   prompt: $('prompt'),
   model: $('model'),
   send: $('send'),
   stop: $('stop'),
   status: $('status'),
-  error: $('error'),
-  reasoning: $('reasoning'),
-  answer: $('answer'),
-  tools: $('tools'),
-  usage: $('usage'),
+  newChat: $('new-chat'),
 }
 
-let es = null // the open EventSource, if any
-let run = null // what the current stream has shown so far
+/** One exchange: { user, model, view, state, streamId, error, stop, meta, stream, stopping }. */
+let turns = []
+let active = null // the turn whose answer is streaming
 
-function el (tag, className, text) {
-  const node = document.createElement(tag)
-  if (className) node.className = className
-  if (text !== undefined) node.textContent = text
-  return node
+function setStatus (text) {
+  ui.status.textContent = text
 }
 
-function setState (state, status) {
-  document.body.dataset.state = state
-  ui.status.textContent = status
-  const live = state === 'streaming'
-  ui.send.disabled = live
-  ui.stop.disabled = !live
+function setBusy (busy) {
+  document.body.dataset.state = busy ? 'streaming' : 'idle'
+  ui.send.hidden = busy
+  ui.stop.hidden = !busy
+  if (!busy && document.activeElement === document.body) ui.prompt.focus()
 }
 
-function reset () {
-  ui.answer.replaceChildren()
-  ui.error.replaceChildren()
-  ui.error.hidden = true
-  ui.reasoning.hidden = true
-  ui.reasoning.open = false
-  ui.reasoning.querySelector('.reasoning-text').replaceChildren()
-  ui.reasoning.querySelector('.note').textContent = ''
-  ui.tools.querySelectorAll('.tool, .delta').forEach((node) => node.remove())
-  ui.tools.hidden = true
-  ui.usage.replaceChildren()
-  ui.usage.hidden = true
-}
-
-// Closing is what keeps a finished stream from being requested again: EventSource
-// reconnects after a clean end too (FIELD-NOTES 14). Closing early also makes the
-// server abort the upstream Bedrock call.
-function closeStream () {
-  if (es !== null) es.close()
-  es = null
-}
-
-function start () {
-  const prompt = ui.prompt.value.trim()
-  if (prompt === '') {
-    setState('idle', 'Type a prompt first.')
-    ui.prompt.focus()
-    return
+// Earlier exchanges that produced text, then this turn's question: Bedrock wants the roles
+// to alternate, so a failed answer with no text drops its question from later requests.
+function messagesFor (turn) {
+  const messages = []
+  for (const t of turns) {
+    if (t === turn) break
+    const text = t.view.answer.textContent
+    if (text.trim() !== '') messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: text })
   }
-  closeStream()
-  reset()
-  run = { started: false, stopReason: null, failed: null, blocks: new Map(), tools: new Map() }
-  const query = new URLSearchParams({ prompt, model: ui.model.value })
-  es = new EventSource(`/v1/converse-stream?${query}`)
-  setState('streaming', 'Connecting…')
-  const current = es
-  // Each handler ignores events from a stream this page has already let go of.
-  const on = (type, handle) => current.addEventListener(type, (event) => {
-    if (es === current) handle(event)
-  })
-  on('start', (ev) => {
-    const { model, streamId } = JSON.parse(ev.data)
-    run.started = true
-    run.streamId = streamId
-    setState('streaming', `Streaming from ${model}…`)
-  })
-  on('text', (ev) => onText(JSON.parse(ev.data)))
-  on('reasoning', (ev) => onReasoning(JSON.parse(ev.data)))
-  on('tool_use', (ev) => onToolUse(JSON.parse(ev.data)))
-  on('tool_input', (ev) => onToolInput(JSON.parse(ev.data)))
-  on('delta', (ev) => onDelta(JSON.parse(ev.data)))
-  on('block_stop', (ev) => onBlockStop(JSON.parse(ev.data)))
-  on('stop', (ev) => { run.stopReason = JSON.parse(ev.data).stopReason })
-  on('usage', (ev) => showUsage(JSON.parse(ev.data)))
-  on('done', () => {
-    closeStream()
-    if (run.failed) setState('error', `Error: ${run.failed.code}: ${run.failed.message}`)
-    else setState('done', `Done (stopReason: ${run.stopReason ?? 'unknown'}).`)
-  })
-  // One listener for two things: the server's `error` event (a MessageEvent with data)
-  // and EventSource's own connection error (a plain Event).
-  on('error', (ev) => {
-    if (ev instanceof MessageEvent && typeof ev.data === 'string') {
-      run.failed = JSON.parse(ev.data)
-      showError(run.failed)
-      setState('streaming', `Error: ${run.failed.code} (waiting for the end of the stream)…`)
-      return
-    }
-    // After `start`, a dropped connection is retried by EventSource itself with
-    // Last-Event-ID, and the server resumes the same stream (Bedrock is not called again).
-    if (run.started && current.readyState === EventSource.CONNECTING) {
-      setState('streaming', 'Connection lost, resuming…')
-      return
-    }
-    // Before `start`: a 4xx/5xx answer (EventSource does not expose it; fetching the URL
-    // to read the body could start a second generation). After it: resuming failed.
-    closeStream()
-    const failure = run.started
-      ? { code: 'connection_lost', message: 'The connection closed before the answer was complete.', retryable: true }
-      : { code: 'request_refused', message: 'The server refused the request (HTTP error).', retryable: false }
-    run.failed = failure
-    showError(failure)
-    setState('error', `Error: ${failure.code}: ${failure.message}`)
-  })
+  messages.push({ role: 'user', content: turn.user })
+  return messages
 }
 
-function textBlock (index) {
-  let block = run.blocks.get(index)
-  if (block === undefined) {
-    block = el('span', 'block')
-    block.dataset.index = String(index)
-    run.blocks.set(index, block)
-    ui.answer.append(block)
-  }
-  return block
-}
-
-function onText ({ index, text }) {
-  textBlock(index).append(text) // a text node: markup in `text` stays text
-}
-
-function onReasoning (data) {
-  if (ui.reasoning.hidden) {
-    ui.reasoning.hidden = false
-    ui.reasoning.open = true // shown while it streams; the reader may fold it away
-  }
-  const note = ui.reasoning.querySelector('.note')
-  if (typeof data.text === 'string') {
-    ui.reasoning.querySelector('.reasoning-text').append(data.text)
-  } else if (typeof data.signature === 'string') {
-    note.textContent = `Signed reasoning (signature: ${data.signature.slice(0, 40)}${data.signature.length > 40 ? '…' : ''})`
-  } else if (typeof data.redacted === 'string') {
-    const bytes = Math.floor(data.redacted.length * 3 / 4) - (data.redacted.match(/=*$/)[0].length)
-    note.textContent = `Redacted reasoning: ${bytes} encrypted bytes, not shown.`
-  }
-}
-
-function onToolUse ({ index, toolUseId, name }) {
-  const card = el('article', 'tool')
-  card.dataset.index = String(index)
-  const title = el('h3', 'tool-name', name)
-  const id = el('span', 'tool-id', toolUseId)
-  const input = el('pre', 'tool-input')
-  card.append(title, id, input)
-  run.tools.set(index, { card, input, json: '' })
-  ui.tools.append(card)
-  ui.tools.hidden = false
-}
-
-function onToolInput ({ index, input }) {
-  const tool = run.tools.get(index)
-  if (tool === undefined) return
-  tool.json += input
-  tool.input.textContent = tool.json
-}
-
-function onBlockStop ({ index }) {
-  const tool = run.tools.get(index)
-  if (tool === undefined) return
-  try {
-    tool.input.textContent = JSON.stringify(JSON.parse(tool.json || '{}'), null, 2)
-    tool.card.dataset.parsed = 'true'
-  } catch {
-    tool.card.dataset.parsed = 'false' // shown as received
-  }
-}
-
-function onDelta ({ index, kind, value }) {
-  const item = el('pre', 'delta', `block ${index}, ${kind}: ${JSON.stringify(value, null, 2)}`)
-  ui.tools.append(item)
-  ui.tools.hidden = false
-}
-
-function showUsage (usage) {
-  const rows = [
-    ['Input tokens', usage.inputTokens],
-    ['Output tokens', usage.outputTokens],
-    ['Total tokens', usage.totalTokens],
-    ['Cache read tokens', usage.cacheReadInputTokens],
-    ['Cache write tokens', usage.cacheWriteInputTokens],
-    ['Latency', usage.latencyMs === undefined ? undefined : `${usage.latencyMs} ms`],
-  ]
-  ui.usage.replaceChildren(...rows.filter(([, value]) => value !== undefined && value !== null).map(([label, value]) => {
-    const row = el('div', 'metric')
-    row.append(el('dt', '', label), el('dd', '', String(value)))
-    return row
+function save () {
+  const stored = turns.map((t) => ({
+    user: t.user, model: t.model, state: t.view.state, streamId: t.streamId, error: t.error, stop: t.stop, meta: t.meta, content: t.view.snapshot(),
   }))
-  ui.usage.hidden = false
+  try { sessionStorage.setItem(CHAT_KEY, JSON.stringify(stored)) } catch { /* full or disabled: the chat just won't survive a reload */ }
 }
 
-function showError ({ code, message, retryable, retryAfterMs }) {
-  const retry = retryable
-    ? `Retryable${retryAfterMs !== undefined ? ` after ${retryAfterMs} ms` : ''}.`
-    : 'Not retryable.'
-  ui.error.replaceChildren(el('strong', 'code', code), el('span', 'message', ` ${message} `), el('span', 'retry', retry))
-  ui.error.dataset.code = code
-  ui.error.hidden = false
+function addTurn (user, model) {
+  const turn = { user, model, view: new AnswerView(), state: 'streaming', meta: {} }
+  turns.push(turn)
+  ui.welcome.hidden = true
+  ui.log.append(userTurn(user), turn.view.node)
+  return turn
+}
+
+// Follows the answer as it grows, unless the reader scrolled up to read something else.
+function keepInView (update) {
+  const atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80
+  update()
+  if (atBottom) window.scrollTo({ top: document.documentElement.scrollHeight })
+}
+
+function onEvent (turn, event) {
+  keepInView(() => render(turn, event))
+}
+
+function render (turn, { type, data }) {
+  const view = turn.view
+  if (type === 'start') {
+    turn.streamId = data.streamId
+    turn.model = data.model
+    save() // a reload from here on picks this answer up
+  } else if (type === 'text') {
+    view.foldReasoning()
+    view.text(data)
+  } else if (type === 'reasoning') view.reasoningDelta(data)
+  else if (type === 'tool_use') view.toolUse(data)
+  else if (type === 'tool_input') view.toolInput(data)
+  else if (type === 'block_stop') view.blockStop(data)
+  else if (type === 'delta') view.delta(data)
+  else if (type === 'stop') turn.meta.stopReason = data.stopReason
+  else if (type === 'usage') turn.meta.usage = data
+  else if (type === 'error') turn.error = data
+  view.showMeta({ model: turn.model, ...turn.meta })
+}
+
+const STATE_TEXT = { connecting: 'Connecting…', streaming: 'Answering…', resuming: 'Connection lost: resuming where it left off…' }
+
+async function run (turn, open) {
+  active = turn
+  turn.view.reset()
+  turn.error = undefined
+  turn.stop = undefined
+  turn.stopping = undefined
+  turn.meta = {}
+  setBusy(true)
+  const stream = open({ apiKey: currentKey(), onEvent: (e) => onEvent(turn, e), onState: (s) => setStatus(STATE_TEXT[s] ?? '') })
+  turn.stream = stream
+  try {
+    const summary = await stream.result
+    turn.meta.firstTokenMs = summary.firstTokenMs
+  } catch (err) {
+    if (err.code !== 'closed') turn.error = err
+  }
+  if (turn.stopping) showStopped(turn, await turn.stopping)
+  else if (turn.error) showFailure(turn)
+  else turn.view.setState('done')
+  keepInView(() => turn.view.showMeta({ model: turn.model, ...turn.meta }))
+  turn.stream = undefined
+  if (active === turn) {
+    active = null
+    setBusy(false)
+    setStatus('')
+  }
+  save()
+}
+
+function send (turn) {
+  turn.model = ui.model.value || undefined
+  return run(turn, (opts) => streamConverse({ ...opts, messages: messagesFor(turn), model: turn.model }))
+}
+
+function follow (turn) {
+  return run(turn, (opts) => followStream({ ...opts, streamId: turn.streamId }))
+}
+
+function actionsFor (turn, error) {
+  const { action } = describeError(error)
+  if (action === 'key') {
+    const button = el('button', 'primary', 'Enter API key')
+    button.type = 'button'
+    button.addEventListener('click', async () => { if (await askForKey('The server did not accept the request without a valid key.')) retry(turn) })
+    return [button]
+  }
+  if (action === 'retry') return [retryButton(turn, error.retryAfterMs)]
+  if (action === 'model') {
+    const button = el('button', '', 'Choose another model')
+    button.type = 'button'
+    button.addEventListener('click', () => ui.model.focus())
+    return [button, retryButton(turn)]
+  }
+  return []
+}
+
+// Retry-After, counted down on the button itself: disabled until the server said it may help.
+function retryButton (turn, retryAfterMs = 0) {
+  const button = el('button', 'retry primary', 'Retry')
+  button.type = 'button'
+  button.addEventListener('click', () => retry(turn))
+  const until = Date.now() + retryAfterMs
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000)
+    button.disabled = left > 0 || active !== null
+    button.textContent = left > 0 ? `Retry in ${left} s` : 'Retry'
+    if (left > 0 && button.isConnected !== false) setTimeout(tick, 250)
+  }
+  tick()
+  return button
+}
+
+function retry (turn) {
+  if (active !== null) return
+  send(turn)
+}
+
+function showFailure (turn) {
+  turn.view.setState('error')
+  turn.view.showError(turn.error, actionsFor(turn, turn.error))
+}
+
+const STOP_TEXT = {
+  cancelling: ['Stopped.', 'The server cancelled the upstream call: nothing more is generated or billed.'],
+  ended: ['Stopped.', 'The answer had already finished on the server.'],
+  not_started: ['Stopped before the answer started.', 'The server ends the call by itself.'],
+}
+
+function showStopped (turn, outcome) {
+  turn.stop = outcome
+  turn.view.setState('stopped')
+  const known = STOP_TEXT[outcome.status]
+  if (known !== undefined) return turn.view.showNotice('info', { title: known[0], message: known[1] })
+  // refused or unreachable: say so; the answer stays stopped on this page either way.
+  turn.view.showNotice('error', {
+    title: 'Stop refused.',
+    message: `${outcome.error.message} This page stopped reading; the server ends the call by itself shortly (its grace period).`,
+    code: outcome.error.code,
+  })
+}
+
+function stop () {
+  const turn = active
+  if (turn === null || turn.stream === undefined || turn.stopping) return
+  setStatus('Stopping…')
+  turn.stopping = turn.stream.cancel()
+}
+
+function newChat () {
+  if (active !== null) stop()
+  active = null
+  turns = []
+  ui.log.replaceChildren()
+  ui.welcome.hidden = false
+  sessionStorage.removeItem(CHAT_KEY)
+  setBusy(false)
+  setStatus('')
+  ui.prompt.focus()
+}
+
+function restore () {
+  let stored = []
+  try { stored = JSON.parse(sessionStorage.getItem(CHAT_KEY) ?? '[]') } catch {}
+  let pending = null
+  for (const s of stored) {
+    const turn = addTurn(s.user, s.model)
+    Object.assign(turn, { streamId: s.streamId, error: s.error, stop: s.stop, meta: s.meta ?? {} })
+    if (s.state === 'streaming' && s.streamId) pending = turn
+    else {
+      turn.view.restore(s.content ?? {})
+      turn.view.setState(s.state)
+      turn.view.showMeta({ model: turn.model, ...turn.meta })
+      if (s.state === 'error' && s.error) showFailure(turn)
+      if (s.state === 'stopped' && s.stop) showStopped(turn, s.stop)
+    }
+  }
+  if (pending !== null) follow(pending)
+}
+
+async function loadModels () {
+  try {
+    const ids = await listModels({ apiKey: currentKey() })
+    if (ids.length === 0) return
+    ui.model.replaceChildren(...ids.map((id, i) => {
+      const option = el('option', '', i === 0 ? `${id} (default)` : id)
+      option.value = id
+      return option
+    }))
+    // The emulator's models: show its scenario prompts.
+    ui.scenarios.hidden = !ids.some((id) => id.startsWith('demo.'))
+  } catch (err) {
+    if (err.code === 'unauthorized' && await askForKey('This server needs an API key.')) return loadModels()
+    // No model list (an older server): keep "Server default model".
+  }
 }
 
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault()
-  start()
+  const text = ui.prompt.value.trim()
+  if (text === '' || active !== null) return ui.prompt.focus()
+  ui.prompt.value = ''
+  send(addTurn(text, ui.model.value || undefined))
 })
 ui.prompt.addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && !ui.send.disabled) ui.form.requestSubmit()
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault()
+    ui.form.requestSubmit()
+  }
 })
-// Closing alone would leave the server waiting RESUME_GRACE_MS for a reconnect; the
-// DELETE cancels the upstream Bedrock call at once. Its answer is the real outcome: a
-// refused cancel (403 behind a proxy that rewrites Host, 429, 404) is shown as such,
-// never as "Stopped" (issue 8).
-async function cancelStream (streamId) {
-  try {
-    const res = await fetch(`/v1/streams/${encodeURIComponent(streamId)}`, { method: 'DELETE' })
-    const body = await res.json().catch(() => ({}))
-    if (res.status === 202) return { state: 'stopped', status: 'Stopped: the server cancelled the upstream call.' }
-    if (res.status === 200) return { state: 'stopped', status: 'Stopped: the answer had already ended on the server.' }
-    const failure = body.error ?? { code: `http_${res.status}`, message: 'The server refused the cancel.' }
-    return { state: 'error', failure: { ...failure, retryable: res.status === 429 || res.status >= 500 } }
-  } catch {
-    return { state: 'error', failure: { code: 'cancel_failed', message: 'The cancel request did not reach the server.', retryable: true } }
-  }
-}
-
-ui.stop.addEventListener('click', async () => {
-  if (es === null) return
-  closeStream()
-  const stopped = run
-  if (!stopped.streamId) {
-    // No `start` yet, so no id to cancel: the server ends the call once nobody reconnects.
-    setState('stopped', 'Stopped before the stream started: the server ends it by itself.')
-    return
-  }
-  setState('stopping', 'Stopping…')
-  const outcome = await cancelStream(stopped.streamId)
-  if (run !== stopped) return // a new question started meanwhile
-  if (outcome.state === 'stopped') {
-    setState('stopped', outcome.status)
-    return
-  }
-  stopped.failed = outcome.failure
-  showError(outcome.failure)
-  setState('error', `Stop refused: ${outcome.failure.code}: ${outcome.failure.message} The server ends the upstream call by itself once nobody reads the stream.`)
-})
-document.querySelectorAll('[data-prompt]').forEach((button) => button.addEventListener('click', () => {
+document.addEventListener('keydown', (event) => { if (event.key === 'Escape' && active !== null && !document.querySelector('dialog[open]')) stop() })
+ui.stop.addEventListener('click', stop)
+ui.newChat.addEventListener('click', newChat)
+keyButton.addEventListener('click', async () => { if (await askForKey()) loadModels() })
+ui.scenarios.querySelectorAll('[data-prompt]').forEach((button) => button.addEventListener('click', () => {
   ui.prompt.value = button.dataset.prompt
   ui.prompt.focus()
 }))
+
+loadModels()
+restore()
