@@ -63,6 +63,7 @@ function addTurn (user, model) {
   turns.push(turn)
   ui.welcome.hidden = true
   ui.log.append(userTurn(user), turn.view.node)
+  window.scrollTo({ top: document.documentElement.scrollHeight })
   return turn
 }
 
@@ -115,10 +116,13 @@ async function run (turn, open) {
   } catch (err) {
     if (err.code !== 'closed') turn.error = err
   }
-  if (turn.stopping) showStopped(turn, await turn.stopping)
-  else if (turn.error) showFailure(turn)
-  else turn.view.setState('done')
-  keepInView(() => turn.view.showMeta({ model: turn.model, ...turn.meta }))
+  const stopOutcome = turn.stopping ? await turn.stopping : undefined
+  keepInView(() => {
+    if (stopOutcome) showStopped(turn, stopOutcome)
+    else if (turn.error) showFailure(turn)
+    else turn.view.setState('done')
+    turn.view.showMeta({ model: turn.model, ...turn.meta })
+  })
   turn.stream = undefined
   if (active === turn) {
     active = null
@@ -163,7 +167,7 @@ function retryButton (turn, retryAfterMs = 0) {
   const until = Date.now() + retryAfterMs
   const tick = () => {
     const left = Math.ceil((until - Date.now()) / 1000)
-    button.disabled = left > 0 || active !== null
+    button.disabled = left > 0
     button.textContent = left > 0 ? `Retry in ${left} s` : 'Retry'
     if (left > 0 && button.isConnected !== false) setTimeout(tick, 250)
   }

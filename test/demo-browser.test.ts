@@ -1,220 +1,168 @@
-// The demo page (public/) in a real headless Chromium against the demo (proxy + emulator).
-// What only a browser shows: EventSource's own reconnect (FIELD-NOTES 14: the page must
-// close() on `done` and on Stop), Stop cancelling the upstream Bedrock call, and model
-// text rendered as text, never markup. Needs /usr/bin/chromium (Debian `chromium`).
-import { test, type TestContext } from 'node:test'
+// The chat page (public/) in a real headless Chromium against the demo (proxy + emulator):
+// a conversation, what each kind of block looks like, errors said once with their code,
+// model text rendered as text, accessibility (axe-core) in light and dark, and screenshots
+// of a finished conversation at desktop and phone width (test-results/screenshots/: look at
+// them). Needs /usr/bin/chromium (Debian `chromium`).
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { startDemo, type Demo } from '../src/demo.js'
+import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
+import { startDemo } from '../src/demo.js'
 import { composeReply, TRICKY_TEXT } from '../src/emulator/index.js'
+import { answerAt, ask, launchBrowser, openPage, settled, skipBrowser, textOf } from './support/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic']
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url)
 const OTHER_MODEL = 'demo.other-model-v1:0'
-// Longer than EventSource's default reconnection time (about 3 s in Chromium).
-// Waited out on purpose (twice below): proving that no reconnect comes means watching a window
-// longer than EventSource's reconnect delay; an absence cannot be awaited.
-const RECONNECT_WINDOW_MS = 4000
-const FINAL_STATES = 'body:is([data-state="done"], [data-state="error"], [data-state="stopped"])'
 
-// CI installs Chromium, so there a missing binary is a failure; elsewhere the file skips.
-const missing = !existsSync(CHROMIUM)
-const skip = missing && process.env['CI'] === undefined
-  ? `${CHROMIUM} not found: install it (apt-get install chromium) to run the browser tests`
-  : false
+interface SentMessage { role: string, content: Array<{ text?: string }> }
+const messagesOf = (body: unknown): Array<[string, string | undefined]> =>
+  (body as { messages: SentMessage[] }).messages.map((m) => [m.role, m.content[0]?.text])
 
-// Test-side probe: records every event a page's EventSource dispatches under a name the
-// proxy never sends. `admin` is what /tricky would forge if a lone CR split a data line;
-// `message` is what "\n\ndata: x" would forge if raw text reached the wire.
-const FORGED_EVENT_PROBE = `
-  window.__forged = []
-  const Native = window.EventSource
-  window.EventSource = class extends Native {
-    constructor (...args) {
-      super(...args)
-      for (const type of ['admin', 'message']) this.addEventListener(type, (e) => window.__forged.push(type + ':' + e.data))
-    }
-  }
-`
-
-interface Session {
-  page: Page
-  /** Every request the page made to the stream route, in order. */
-  streamRequests: string[]
-  pageErrors: string[]
+/** axe-core's serious and critical findings on the page as it is now. */
+async function seriousViolations (page: Page): Promise<unknown[]> {
+  await page.addScriptTag({ path: AXE })
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: unknown, failureSummary: string }> }> }> } }).axe
+    const { violations } = await axe.run(document)
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => [n.target, n.failureSummary]) }))
+  })
 }
 
-async function openPage (t: TestContext, browser: Browser, demo: Demo, initScript?: string): Promise<Session> {
-  const context = await browser.newContext()
-  t.after(() => context.close())
-  if (initScript !== undefined) await context.addInitScript(initScript)
-  const page = await context.newPage()
-  const session: Session = { page, streamRequests: [], pageErrors: [] }
-  page.on('request', (req) => { if (req.url().includes('/v1/converse-stream')) session.streamRequests.push(req.url()) })
-  page.on('pageerror', (err) => session.pageErrors.push(err.message))
-  await page.goto(`${demo.url}/`)
-  return session
-}
-
-async function ask (page: Page, prompt: string, model?: string): Promise<void> {
-  if (model !== undefined) await page.selectOption('#model', model)
-  await page.fill('#prompt', prompt)
-  await page.click('#send')
-}
-
-async function finalState (page: Page, timeoutMs = 15_000): Promise<string | null> {
-  await page.waitForSelector(FINAL_STATES, { state: 'attached', timeout: timeoutMs })
-  return page.getAttribute('body', 'data-state')
-}
-
-async function textOf (page: Page, selector: string): Promise<string> {
-  return page.$eval(selector, (el) => el.textContent ?? '')
-}
-
-test('demo page in headless Chromium', { skip, timeout: 60_000 }, async (t) => {
-  assert.ok(!missing, `${CHROMIUM} not found; CI must install the chromium package`)
+test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, async (t) => {
   const demo = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent' } })
   t.after(() => demo.close())
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-  t.after(() => browser.close())
+  const browser = await launchBrowser(t)
   const { emulator } = demo
 
-  await t.test('streams an answer, shows stop reason and usage, and never re-requests it', async (t) => {
+  await t.test('a two-turn conversation: the second request carries the first answer; reasoning, growth and usage show', async (t) => {
     emulator.reset()
-    const { page, streamRequests, pageErrors } = await openPage(t, browser, demo)
-    const prompt = 'tell me about streaming proxies'
-    await ask(page, prompt)
-    assert.equal(await finalState(page), 'done')
+    const { page, pageErrors } = await openPage(t, browser, demo)
+    // Every length the answer had, as the page updated it: proof it streamed in steps.
+    await page.evaluate(() => {
+      const w = window as unknown as { __lengths: number[] }
+      w.__lengths = []
+      new MutationObserver(() => {
+        const answers = document.querySelectorAll('.turn.assistant .answer')
+        w.__lengths.push(answers[answers.length - 1]?.textContent?.length ?? 0)
+      }).observe(document.getElementById('log') as HTMLElement, { subtree: true, childList: true, characterData: true })
+    })
+    const first = '/reasoning why is the sky blue?'
+    await ask(page, first)
+    assert.equal(await settled(page), 'done')
+    assert.equal(await textOf(page, `${answerAt(1)} .answer`), composeReply(first))
+    assert.equal(await page.locator(`${answerAt(1)} .reasoning`).isVisible(), true)
+    assert.equal(await textOf(page, `${answerAt(1)} .reasoning-text`), 'The user wants to see reasoning. I will think briefly, then answer plainly.')
+    assert.equal(await page.locator(`${answerAt(1)} .reasoning`).getAttribute('open'), null, 'folded once the answer started')
+    const lengths = await page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths)
+    const steps = new Set(lengths.filter((n) => n > 0 && n < composeReply(first).length))
+    assert.ok(steps.size >= 5, `the answer grew in steps: ${[...steps].join(', ')}`)
+    const meta = await page.locator(`${answerAt(1)} .meta > span`).allTextContents()
+    assert.equal(meta.length, 4, meta.join(' | '))
+    assert.equal(meta[0], 'demo.emulated-model-v1:0')
+    assert.match(meta[1] ?? '', /^first token \d+ ms$/)
+    assert.match(meta[2] ?? '', /^\d+ in · \d+ out$/)
+    assert.equal(meta[3], 'Bedrock 250 ms')
 
-    assert.equal(await textOf(page, '#answer'), composeReply(prompt))
-    assert.match(await textOf(page, '#status'), /stopReason: end_turn/)
-    const usage = Object.fromEntries(await page.$$eval('#usage .metric', (rows) =>
-      rows.map((row) => [row.querySelector('dt')?.textContent, row.querySelector('dd')?.textContent])))
-    const input = Number(usage['Input tokens'])
-    const output = Number(usage['Output tokens'])
-    assert.ok(Number.isInteger(input) && input > 0 && Number.isInteger(output) && output > 0, JSON.stringify(usage))
-    assert.equal(Number(usage['Total tokens']), input + output)
-    assert.match(String(usage['Latency']), /^\d+ ms$/)
-    assert.equal(await page.isHidden('#error'), true)
-
-    assert.equal(emulator.requests.length, 1)
-    assert.equal(await emulator.waitForOutcome(1, 2000), 'completed')
-    assert.equal(emulator.requests[0]?.modelId, 'demo.emulated-model-v1:0')
-    // The page closed the EventSource on `done`: no reconnect reached the proxy (which would
-    // answer 204) nor Bedrock.
-    await sleep(RECONNECT_WINDOW_MS)
-    assert.equal(streamRequests.length, 1, streamRequests.join('\n'))
-    assert.equal(emulator.requests.length, 1)
+    const second = 'and at sunset?'
+    await ask(page, second)
+    assert.equal(await settled(page), 'done')
+    assert.equal(await textOf(page, `${answerAt(2)} .answer`), composeReply(second))
+    assert.equal(emulator.requests.length, 2)
+    assert.deepEqual(messagesOf(emulator.requests[1]?.body), [['user', first], ['assistant', composeReply(first)], ['user', second]])
+    assert.deepEqual(await page.locator('.turn.user .bubble').allTextContents(), [first, second])
+    assert.equal(await textOf(page, '#status'), '')
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('reasoning is shown apart from the answer, with its signature noted', async (t) => {
+  await t.test('the model picker lists the server\'s models, default first, and sends the one picked', async (t) => {
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
-    const prompt = '/reasoning why is the sky blue?'
-    await ask(page, prompt)
-    assert.equal(await finalState(page), 'done')
-    assert.equal(await page.isVisible('#reasoning'), true)
-    assert.equal(await textOf(page, '#reasoning .reasoning-text'), 'The user wants to see reasoning. I will think briefly, then answer plainly.')
-    assert.match(await textOf(page, '#reasoning .note'), /signature: emulator-signature-\d+/)
-    assert.equal(await textOf(page, '#answer'), composeReply(prompt))
-    assert.deepEqual(pageErrors, [])
-  })
-
-  await t.test('a tool call shows its name and parsed input (and the model select is sent)', async (t) => {
-    emulator.reset()
-    const { page, pageErrors } = await openPage(t, browser, demo)
-    await ask(page, '/tool weather in Paris', OTHER_MODEL)
-    assert.equal(await finalState(page), 'done')
-    assert.match(await textOf(page, '#status'), /stopReason: tool_use/)
-    assert.equal(await textOf(page, '#tools .tool-name'), 'get_weather')
-    assert.match(await textOf(page, '#tools .tool-id'), /^tooluse_/)
-    assert.equal(await page.getAttribute('#tools .tool', 'data-parsed'), 'true')
-    const input = await textOf(page, '#tools .tool-input')
-    assert.deepEqual(JSON.parse(input), { city: 'Paris', unit: 'celsius' })
-    assert.match(input, /\n {2}"city"/, 'pretty-printed')
-    assert.equal(await textOf(page, '#answer'), 'Let me check the weather for you.')
+    await page.locator('#model option[value="demo.emulated-model-v1:0"]').waitFor({ state: 'attached' })
+    assert.deepEqual(await page.locator('#model option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['demo.emulated-model-v1:0', OTHER_MODEL])
+    await page.selectOption('#model', OTHER_MODEL)
+    await ask(page, '/tool weather in Paris')
+    assert.equal(await settled(page), 'done')
     assert.equal(emulator.requests[0]?.modelId, OTHER_MODEL)
+    assert.equal(await textOf(page, '.tool-name'), 'get_weather')
+    assert.match(await textOf(page, '.tool-id'), /^tooluse_/)
+    assert.deepEqual(JSON.parse(await textOf(page, '.tool-input')), { city: 'Paris', unit: 'celsius' })
+    const meta = await page.locator(`${answerAt()} .meta > span`).allTextContents()
+    assert.equal(meta[0], OTHER_MODEL)
+    assert.equal(meta.at(-1), 'stop: tool_use')
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('an in-stream error shows the banner with its code', async (t) => {
+  await t.test('an in-stream error is said once, in the answer, with its code and a retry', async (t) => {
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
     await ask(page, '/error')
-    assert.equal(await finalState(page), 'error')
-    assert.equal(await page.isVisible('#error'), true)
-    assert.equal(await page.getAttribute('#error', 'data-code'), 'upstream_error')
-    assert.match(await textOf(page, '#error'), /^upstream_error .+ Retryable\.$/)
-    assert.match(await textOf(page, '#status'), /upstream_error/)
-    assert.equal(await textOf(page, '#answer'), `${composeReply('/error').split('. ')[0] ?? ''}.`)
+    assert.equal(await settled(page), 'error')
+    const notice = page.locator(`${answerAt()} .notice`)
+    assert.equal(await notice.getAttribute('data-code'), 'upstream_error')
+    assert.match(await notice.innerText(), /^The model failed while answering\. /)
+    assert.equal(await page.locator('.notice').count(), 1)
+    assert.equal(await textOf(page, '#status'), '', 'not repeated in the status line')
+    assert.equal(await notice.locator('button.retry').isEnabled(), true)
+    assert.equal(await textOf(page, `${answerAt()} .answer`), `${composeReply('/error').split('. ')[0] ?? ''}.`, 'the partial text stays')
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('tricky text renders verbatim as text: no forged event, no markup', async (t) => {
-    emulator.reset()
-    const { page, pageErrors } = await openPage(t, browser, demo, FORGED_EVENT_PROBE)
-    await ask(page, '/tricky')
-    assert.equal(await finalState(page), 'done')
-    // Text nodes built from DOM APIs keep every code point (the HTML parser's NUL and CRLF
-    // rules apply to parsed markup only), so the comparison is exact: \r\n, lone \r,
-    // U+2028, NUL and the ZWJ emoji sequence all survive.
-    assert.equal(await textOf(page, '#answer'), TRICKY_TEXT)
-    assert.deepEqual(await page.$$eval('#answer *', (els) => els.map((el) => el.tagName)), ['SPAN'])
-    assert.deepEqual(await page.evaluate('window.__forged'), [])
-    assert.deepEqual(pageErrors, [])
-  })
-
-  await t.test('a refused request or an empty prompt never reaches Bedrock', async (t) => {
+  await t.test('a refusal before the stream shows its real reason; an empty message sends nothing', async (t) => {
     emulator.reset()
     const { page, streamRequests, pageErrors } = await openPage(t, browser, demo)
-    await page.click('#send') // empty prompt: validated in the page
-    assert.equal(await page.getAttribute('body', 'data-state'), 'idle')
-    assert.match(await textOf(page, '#status'), /Type a prompt/)
-    // A model the server does not allow: 400 before any stream; EventSource only says "error".
-    await page.evaluate('document.querySelector("#model").add(new Option("not allowed", "demo.not-allowed-v1:0"))')
-    await ask(page, 'hello', 'demo.not-allowed-v1:0')
-    assert.equal(await finalState(page), 'error')
-    assert.equal(await page.getAttribute('#error', 'data-code'), 'request_refused')
+    await page.press('#prompt', 'Enter')
+    assert.equal(await page.locator('.turn').count(), 0)
+    assert.equal(await textOf(page, '#status'), '')
+    await page.locator('#model').evaluate((select) => (select as HTMLSelectElement).add(new Option('not allowed', 'demo.not-allowed-v1:0')))
+    await page.selectOption('#model', 'demo.not-allowed-v1:0')
+    await ask(page, 'hello')
+    assert.equal(await settled(page), 'error')
+    assert.equal(await page.locator('.notice').getAttribute('data-code'), 'model_not_allowed')
+    assert.match(await page.locator('.notice').innerText(), /^Model not allowed\./)
     assert.equal(streamRequests.length, 1)
     assert.equal(emulator.requests.length, 0)
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('Stop closes the stream and the upstream call is cancelled', async (t) => {
+  await t.test('tricky text renders verbatim as text: no markup', async (t) => {
     emulator.reset()
-    const { page, streamRequests, pageErrors } = await openPage(t, browser, demo)
-    await ask(page, '/hang')
-    await emulator.waitForRequests(1, 5000)
-    await page.waitForSelector('#status:text("Streaming from")', { timeout: 5000 })
-    assert.equal(await page.isEnabled('#stop'), true)
-    await page.click('#stop')
-    assert.equal(await finalState(page), 'stopped')
-    assert.match(await textOf(page, '#status'), /the server cancelled the upstream call/)
-    assert.equal(await page.isEnabled('#send'), true)
-    assert.equal(await emulator.waitForOutcome(1, 2000), 'aborted')
-    await sleep(RECONNECT_WINDOW_MS)
-    assert.equal(streamRequests.length, 1, streamRequests.join('\n'))
-    assert.equal(emulator.requests.length, 1)
+    const { page, pageErrors } = await openPage(t, browser, demo)
+    await ask(page, '/tricky')
+    assert.equal(await settled(page), 'done')
+    // Text nodes built from DOM APIs keep every code point (the HTML parser's NUL and CRLF
+    // rules apply to parsed markup only), so the comparison is exact.
+    assert.equal(await textOf(page, `${answerAt()} .answer`), TRICKY_TEXT)
+    assert.deepEqual(await page.locator(`${answerAt()} .answer *`).evaluateAll((els) => els.map((el) => el.tagName)), ['SPAN'])
     assert.deepEqual(pageErrors, [])
   })
 
-  // Issue 8, item 4: the page used to say "Stopped" whatever the DELETE answered.
-  await t.test('a refused Stop is shown with its error code, not as stopped', async (t) => {
-    // One request per minute: the stream is the first, so the DELETE is refused (429).
-    const limited = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '1' } })
-    t.after(() => limited.close())
-    const { page, pageErrors } = await openPage(t, browser, limited)
-    await ask(page, '/hang')
-    await limited.emulator.waitForRequests(1, 5000)
-    await page.waitForSelector('#status:text("Streaming from")', { timeout: 5000 })
-    await page.click('#stop')
-    assert.equal(await finalState(page), 'error')
-    assert.match(await textOf(page, '#status'), /^Stop refused: rate_limited/)
-    assert.equal(await page.getAttribute('#error', 'data-code'), 'rate_limited')
+  await t.test('accessible in light and dark (axe-core: no serious violations); screenshots at desktop and phone width', async (t) => {
+    emulator.reset()
+    mkdirSync(SCREENSHOTS, { recursive: true })
+    const { page, pageErrors } = await openPage(t, browser, demo, { viewport: { width: 1280, height: 900 } })
+    for (const prompt of ['/reasoning how does streaming work?', '/tool what is the weather in Paris?', 'Thanks! One more: why Server-Sent Events?', '/error']) {
+      await ask(page, prompt)
+      await settled(page)
+    }
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme })
+      await page.setViewportSize({ width: 1280, height: 900 })
+      await page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight }))
+      assert.deepEqual(await seriousViolations(page), [], colorScheme)
+      await page.screenshot({ path: new URL(`chat-desktop-${colorScheme}.png`, SCREENSHOTS).pathname })
+      await page.setViewportSize({ width: 390, height: 844 })
+      await page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight }))
+      assert.deepEqual(await seriousViolations(page), [], `${colorScheme}, 390 px`)
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      assert.ok(overflow <= 0, `no horizontal scrolling at 390 px (${overflow} px too wide)`)
+      await page.screenshot({ path: new URL(`chat-phone-${colorScheme}.png`, SCREENSHOTS).pathname })
+    }
+    await page.locator(`${answerAt(1)} .reasoning summary`).focus()
+    await page.keyboard.press('Enter')
+    assert.equal(await page.locator(`${answerAt(1)} .reasoning`).getAttribute('open'), '', 'reasoning opens from the keyboard')
     assert.deepEqual(pageErrors, [])
   })
 })
