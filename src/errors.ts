@@ -48,6 +48,8 @@ export interface ProxyErrorOptions {
   retryAfterMs?: number
   /** ISO time at which a used-up budget resets (budget_exhausted). */
   resetAt?: string
+  /** The request field at fault, in the client's own terms (`messages.1.content`): OpenAI's `param`. */
+  param?: string
   cause?: unknown
 }
 
@@ -57,6 +59,7 @@ export class ProxyError extends Error {
   readonly retryable: boolean
   readonly retryAfterMs: number | undefined
   readonly resetAt: string | undefined
+  readonly param: string | undefined
 
   constructor (code: ErrorCode, options: ProxyErrorOptions = {}) {
     super(options.message ?? ERROR_CATALOGUE[code].message, { cause: options.cause })
@@ -66,6 +69,7 @@ export class ProxyError extends Error {
     this.retryable = ERROR_CATALOGUE[code].retryable
     this.retryAfterMs = options.retryAfterMs
     this.resetAt = options.resetAt
+    this.param = options.param
   }
 
   /** The data of an `error` event, once a stream has started. */

@@ -19,7 +19,9 @@ test('every /v1 route declares its kind; the hooks read the declaration', async 
   assert.deepEqual(table, [
     'DELETE /v1/streams/:streamId cancel',
     'GET /v1/converse-stream generate',
+    'GET /v1/models read',
     'GET /v1/streams/:streamId resume',
+    'POST /v1/chat/completions generate',
     'POST /v1/converse generate',
     'POST /v1/converse-stream generate',
     'POST /v1/tickets tickets',

@@ -3,7 +3,7 @@
 // collected and reported at once, so an operator fixes a broken deployment in one pass:
 // first each setting by its kind (read.ts), then the rules across settings.
 import { readSettings } from './read.js'
-import { allowedModels, checkBodiesInFlight, checkRequestTimeouts, endpoint, region, shutdownDelay } from './rules.js'
+import { allowedModels, checkBodiesInFlight, modelAliases, checkRequestTimeouts, endpoint, region, shutdownDelay } from './rules.js'
 import { securityConfig } from './security.js'
 import { metricsConfig, pressureConfig, tracingConfig } from './telemetry.js'
 import type { Config, Env } from './types.js'
@@ -31,6 +31,7 @@ export function loadConfig (env: Env = process.env): Config {
     endpoint: endpoint(v, problems),
     defaultModelId: v.BEDROCK_MODEL_ID,
     allowedModels: allowedModels(v),
+    modelAliases: modelAliases(v, allowedModels(v), problems),
     maxOutputTokens: v.MAX_OUTPUT_TOKENS,
     heartbeatMs: v.HEARTBEAT_MS,
     upstreamFirstEventTimeoutMs: v.UPSTREAM_FIRST_EVENT_TIMEOUT_MS,

@@ -25,6 +25,19 @@ export function allowedModels (v: Values): ReadonlySet<string> {
   return new Set([v.BEDROCK_MODEL_ID, ...v.BEDROCK_ALLOWED_MODELS])
 }
 
+/** MODEL_ALIASES as alias -> model id; each model allowed, no alias shadowing a model id. */
+export function modelAliases (v: Values, allowed: ReadonlySet<string>, problems: string[]): ReadonlyMap<string, string> {
+  const aliases = new Map<string, string>()
+  for (const pair of v.MODEL_ALIASES) {
+    const [alias, model] = pair.split('=') as [string, string]
+    if (!allowed.has(model)) problems.push(`MODEL_ALIASES maps "${alias}" to "${model}", which is not BEDROCK_MODEL_ID or in BEDROCK_ALLOWED_MODELS`)
+    else if (allowed.has(alias)) problems.push(`MODEL_ALIASES: "${alias}" is an allowed model id itself; an alias cannot replace it`)
+    else if (aliases.has(alias)) problems.push(`MODEL_ALIASES names "${alias}" twice`)
+    else aliases.set(alias, model)
+  }
+  return aliases
+}
+
 export function checkRequestTimeouts (v: Values, problems: string[]): void {
   // Node refuses a headers timeout longer than the request timeout.
   if (v.HEADERS_TIMEOUT_MS > v.REQUEST_TIMEOUT_MS) {

@@ -32,6 +32,11 @@ export const BEDROCK = {
       : isModelId(id) ? undefined : `has an invalid model id "${id}"`,
     doc: 'comma list of other models clients may choose with `model`; unset means the default only; `*` is refused',
   }),
+  // Checked against the allowlist in rules.ts (modelAliases).
+  MODEL_ALIASES: list({
+    check: pair => /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}=[A-Za-z0-9][A-Za-z0-9._:/-]{0,2047}$/.test(pair) ? undefined : `has an entry that is not alias=modelId ("${pair.slice(0, 100)}")`,
+    doc: 'comma list of `alias=modelId` for the OpenAI-compatible routes, so a client that asks for `gpt-4o` runs on a Bedrock model of yours (`gpt-4o=us.anthropic.claude-sonnet-4-20250514-v1:0`); each model must be allowed; `GET /v1/models` lists the aliases too',
+  }),
   MAX_OUTPUT_TOKENS: int({ default: DEFAULTS.maxOutputTokens, min: 1, max: 1_000_000, doc: 'output cap per request: a larger `maxTokens` is clamped, an unset one uses the cap (never the model\'s maximum)' }),
   UPSTREAM_FIRST_EVENT_TIMEOUT_MS: int({ default: DEFAULTS.upstreamFirstEventTimeoutMs, min: 100, max: HOUR_MS, doc: 'give up (`upstream_timeout`) when Bedrock sends no first event in time (the SDK has no timeout of its own)' }),
   UPSTREAM_IDLE_TIMEOUT_MS: int({ default: DEFAULTS.upstreamIdleTimeoutMs, min: 100, max: HOUR_MS, doc: 'give up (`upstream_timeout`) when Bedrock goes silent mid-stream (only counted while the proxy waits on Bedrock, not while a slow client reads)' }),

@@ -15,6 +15,8 @@ export interface Config {
   defaultModelId: string
   /** Always contains defaultModelId. */
   allowedModels: ReadonlySet<string>
+  /** OpenAI-style names (MODEL_ALIASES) -> allowed model ids; the OpenAI-compatible routes read them. */
+  modelAliases: ReadonlyMap<string, string>
   maxOutputTokens: number
   heartbeatMs: number
   upstreamFirstEventTimeoutMs: number

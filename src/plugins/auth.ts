@@ -44,6 +44,13 @@ export async function registerAuth (app: FastifyInstance): Promise<void> {
     })
   }
   app.decorateRequest('principal', null)
+  // The OpenAI client always sends `Authorization: Bearer <apiKey>`, and has no way not
+  // to. With nothing to check it against (no keys, no JWT: the loopback demo or
+  // ALLOW_UNAUTHENTICATED), the OpenAI-compatible routes ignore it rather than refuse
+  // every such client; the native routes still refuse it, so a misconfigured front end
+  // that thinks it sends a key learns that it does not.
+  const openServer = keys.size === 0 && security.jwt === undefined && security.authMode !== 'keys'
+  if (openServer) app.log.info('no API keys: the Authorization header that OpenAI clients always send is ignored on the OpenAI-compatible routes (/v1/chat/completions, /v1/models)')
 
   const fromKey = (key: ApiKey): Principal =>
     ({ id: `key:${key.name}`, via: 'key', ticket: false, limits: key.limits, models: modelSets.get(key.name) })
@@ -106,7 +113,8 @@ export async function registerAuth (app: FastifyInstance): Promise<void> {
     try {
       const header = request.headers.authorization
       const ticket = queryOf(request)['ticket']
-      if (header !== undefined) request.principal = fromBearer(header)
+      const ignoreBearer = openServer && request.routeOptions.config.dialect === 'openai'
+      if (header !== undefined && !ignoreBearer) request.principal = fromBearer(header)
       else if (ticket !== undefined) request.principal = await fromTicket(ticket, request, kind)
       else if (security.authMode !== 'keys') request.principal = anonymous(request)
       else throw unauthorized('Send an API key as "Authorization: Bearer <key>" (or, on GET, a ticket from POST /v1/tickets).')

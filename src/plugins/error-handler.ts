@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError, type ErrorCode } from '../errors.js'
 import { safePath } from '../logger.js'
+import { toOpenAIErrorBody } from '../openai/errors.js'
 
 // When Bedrock gives no Retry-After, a conservative hint so clients back off at all.
 const DEFAULT_RETRY_AFTER_S = 5
@@ -17,7 +18,9 @@ export function toPublicError (err: FastifyError | ProxyError | Error): ProxyErr
   if (err instanceof ProxyError) return err
   const fe = err as FastifyError
   if (fe.validation !== undefined) {
-    return new ProxyError('bad_request', { message: fe.message, cause: err })
+    const path = fe.validation[0]?.instancePath ?? ''
+    const param = path.split('/').filter(Boolean).join('.')
+    return new ProxyError('bad_request', { message: fe.message, cause: err, ...(param !== '' ? { param } : {}) })
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -43,7 +46,8 @@ export function sendError (request: FastifyRequest, reply: FastifyReply, failure
     reply.header('retry-after', String(retryAfterS))
   }
   if (!request.raw.complete) reply.header('connection', 'close')
-  return reply.code(failure.status).send(failure.toBody())
+  const body = request.routeOptions.config.dialect === 'openai' ? toOpenAIErrorBody(failure) : failure.toBody()
+  return reply.code(failure.status).send(body)
 }
 
 export function registerErrorHandler (app: FastifyInstance): void {

@@ -15,12 +15,12 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { resolveModel } from '../bedrock/converse-input.js'
-import type { ConverseRequest } from '../requests.js'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { estimateTokens, TokenBudget, type Reservation } from '../security/budget.js'
 import { checkInput } from '../security/input-limits.js'
 import type { Principal } from '../security/principal.js'
+import { converseRequestOf } from './converse-request.js'
 import { kindOf } from './route-kind.js'
 
 // Streams last seconds to minutes; a client told to come back sooner would only be refused again.
@@ -72,7 +72,7 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
   app.decorateRequest('admission', null)
 
   async function admitCall (request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<void> {
-    const body = (request.method === 'GET' ? request.query : request.body) as ConverseRequest
+    const body = converseRequestOf(request)
     const inputChars = checkInput(body, security)
     // Refused before anything is counted: a model nobody may use costs no slot and no budget.
     const model = resolveModel(body.model, config)

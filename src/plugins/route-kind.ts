@@ -5,12 +5,14 @@
 //   resume    replays a stream already paid for: follower caps
 //   tickets   mints tickets: never authenticated by a ticket
 //   cancel    cancels a stream
+//   read      reads what the server offers (GET /v1/models): authenticated and rate
+//             limited, never admitted as a call
 // A generating route marked `resumable` is a resume when the request asks for one.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import { lastEventIdHeader } from '../streams/resume.js'
 
-export type RouteKind = 'generate' | 'resume' | 'tickets' | 'cancel'
-export const ROUTE_KINDS: readonly RouteKind[] = ['generate', 'resume', 'tickets', 'cancel']
+export type RouteKind = 'generate' | 'resume' | 'tickets' | 'cancel' | 'read'
+export const ROUTE_KINDS: readonly RouteKind[] = ['generate', 'resume', 'tickets', 'cancel', 'read']
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,6 +20,12 @@ declare module 'fastify' {
     kind?: RouteKind
     /** A generating route that resumes instead when the request carries a Last-Event-ID. */
     resumable?: boolean
+    /**
+     * The client library the route speaks to: `openai` answers errors in OpenAI's shape
+     * (plugins/error-handler.ts) and, on a server with no keys, ignores the bearer token
+     * every OpenAI client sends (plugins/auth.ts).
+     */
+    dialect?: 'openai'
   }
 }
 

@@ -16,6 +16,7 @@ import { registerRateLimit } from '../plugins/rate-limit.js'
 import { requireRouteKinds, type RouteKind } from '../plugins/route-kind.js'
 import { converseRoutes } from './converse.js'
 import { converseStreamRoutes } from './converse-stream.js'
+import { openAIRoutes } from './openai.js'
 import { streamRoutes } from './streams.js'
 import { ticketRoutes } from './tickets.js'
 
@@ -36,4 +37,5 @@ export async function v1Routes (app: FastifyInstance, opts: V1Options): Promise<
   await app.register(converseRoutes)
   await app.register(streamRoutes)
   await app.register(ticketRoutes)
+  await app.register(openAIRoutes)
 }

@@ -14,12 +14,15 @@ export interface HubOptions {
 
 interface Held {
   session: StreamSession
+  /** Another name clients know the stream by (the AI SDK's chat id), scoped to its owner. */
+  alias: string | undefined
   grace: NodeJS.Timeout | undefined
   expiry: NodeJS.Timeout | undefined
 }
 
 export class StreamHub {
   readonly #streams = new Map<string, Held>()
+  readonly #aliases = new Map<string, Held>()
   readonly #opts: HubOptions
 
   constructor (opts: HubOptions) {
@@ -28,6 +31,11 @@ export class StreamHub {
 
   get (streamId: string): StreamSession | undefined {
     return this.#streams.get(streamId)?.session
+  }
+
+  /** The latest stream started under `alias` (see start), while it is held. */
+  byAlias (alias: string): StreamSession | undefined {
+    return this.#aliases.get(alias)?.session
   }
 
   /** Streams whose upstream call is still running. */
@@ -42,9 +50,10 @@ export class StreamHub {
    * with `done`). The first reader should attach before this, or the grace period starts
    * with nobody to wait for.
    */
-  start (session: StreamSession, run: () => Promise<void>): void {
-    const held: Held = { session, grace: undefined, expiry: undefined }
+  start (session: StreamSession, run: () => Promise<void>, alias?: string): void {
+    const held: Held = { session, alias, grace: undefined, expiry: undefined }
     this.#streams.set(session.streamId, held)
+    if (alias !== undefined) this.#aliases.set(alias, held)
     session.onReadersChange(count => this.#onReaders(held, count))
     run().catch((err: unknown) => {
       // The relay never throws; this is a defect, but the stream must still end.
@@ -52,9 +61,14 @@ export class StreamHub {
       if (!session.ended) session.emit({ type: 'done', data: {} })
     }).finally(() => {
       clearTimeout(held.grace)
-      held.expiry = setTimeout(() => this.#streams.delete(session.streamId), this.#opts.ttlMs)
+      held.expiry = setTimeout(() => this.#forget(held), this.#opts.ttlMs)
       held.expiry.unref()
     })
+  }
+
+  #forget (held: Held): void {
+    this.#streams.delete(held.session.streamId)
+    if (held.alias !== undefined && this.#aliases.get(held.alias) === held) this.#aliases.delete(held.alias)
   }
 
   #onReaders (held: Held, count: number): void {
@@ -62,8 +76,9 @@ export class StreamHub {
     held.grace = undefined
     if (count > 0 || held.session.ended) return
     if (!held.session.resumable) {
-      // Past the buffer bound nobody can resume: no reason to keep paying for tokens.
-      held.session.controller.abort(new ProxyError('cancelled', { message: 'The client left and the stream can no longer be resumed.' }))
+      // Nobody can resume it (past the buffer bound, or a surface without resume): no
+      // reason to keep paying for tokens. Not a ProxyError: the relay reports client_closed.
+      held.session.controller.abort(new Error('the client left and the stream cannot be resumed'))
       return
     }
     this.#armGrace(held)
@@ -102,5 +117,6 @@ export class StreamHub {
       clearTimeout(held.expiry)
     }
     this.#streams.clear()
+    this.#aliases.clear()
   }
 }

@@ -1,10 +1,10 @@
 // The replay buffer of one stream in the producing process: every relay event with its
-// sequence number and its SSE frame, encoded once, kept while the stream runs and for
+// sequence number and its frame (sse/framing.ts), encoded once, kept while the stream runs and for
 // the TTL after it ends, so a reconnect resumes without calling Bedrock again. Past
 // `maxBytes` it keeps the stream going live but drops the oldest events, and the stream
 // can no longer be resumed (its `done` says so).
 import { sequenced, type RelayEvent, type SequencedEvent } from '../events.js'
-import { eventId } from '../sse/format.js'
+import type { Framing } from '../sse/framing.js'
 
 /** `end`: bytes of JSON appended up to and including this event; `frame`: its SSE frame. */
 export interface BufferedEvent extends SequencedEvent { end: number, frame: Buffer }
@@ -21,9 +21,12 @@ export class ReplayBuffer {
   #droppedEnd = 0
   #resumable = true
 
-  constructor (streamId: string, maxBytes: number) {
+  readonly #framing: Framing
+
+  constructor (streamId: string, maxBytes: number, framing: Framing) {
     this.streamId = streamId
     this.maxBytes = maxBytes
+    this.#framing = framing
   }
 
   get lastSeq (): number { return this.#firstSeq + this.#events.length - this.#head - 1 }
@@ -33,11 +36,10 @@ export class ReplayBuffer {
   append (event: RelayEvent): BufferedEvent {
     // The last event tells the client when a reconnect could not resume this stream.
     if (event.type === 'done' && !this.#resumable) event = { type: 'done', data: { resumable: false } }
-    // Serialised once: every reader's frame and the Redis mirror reuse it. JSON.stringify
-    // escapes CR and LF, so model text cannot forge a field (FIELD-NOTES 15).
+    // Serialised once: every reader's frame and the Redis mirror reuse it.
     const { seq, type, json } = sequenced(this.lastSeq + 1, event)
     this.#appendedEnd += json.length
-    const frame = Buffer.from(`id: ${eventId(this.streamId, seq)}\nevent: ${type}\ndata: ${json}\n\n`)
+    const frame = Buffer.from(this.#framing.frame(seq, event, json))
     const entry = { seq, type, json, end: this.#appendedEnd, frame }
     this.#events.push(entry)
     if (this.#appendedEnd - this.#droppedEnd > this.maxBytes) this.#trim()

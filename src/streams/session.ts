@@ -6,6 +6,7 @@
 // whole window behind (backpressure). The hub (hub.ts) keeps the sessions and decides
 // what happens when the last reader leaves (the resume grace period).
 import type { RelayEvent } from '../events.js'
+import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { SseSink } from '../sse/sink.js'
 import type { StreamMirror } from './mirror.js'
 import { ReplayBuffer } from './replay-buffer.js'
@@ -15,8 +16,11 @@ export interface SessionOptions {
   model: string
   /** The authenticated principal that started it; undefined for anonymous streams. */
   owner: string | undefined
+  /** Replay buffer bound; 0 for a stream nobody can resume (its events are not kept). */
   maxBytes: number
   mirror: StreamMirror | undefined
+  /** How events are written for this stream's readers (default: the native event stream). */
+  framing?: FramingFactory
 }
 
 export class StreamSession {
@@ -29,13 +33,15 @@ export class StreamSession {
   readonly #sinks = new Set<SseSink>()
   #ended = false
   #onReadersChange: ((count: number) => void) | undefined
+  #output: RelayEvent | undefined
+  #onOutput: ((event: RelayEvent) => void) | undefined
 
   constructor (opts: SessionOptions) {
     this.streamId = opts.streamId
     this.model = opts.model
     this.owner = opts.owner
     this.mirror = opts.mirror
-    this.#buffer = new ReplayBuffer(opts.streamId, opts.maxBytes)
+    this.#buffer = new ReplayBuffer(opts.streamId, opts.maxBytes, (opts.framing ?? nativeFraming)(opts))
   }
 
   get ended (): boolean { return this.#ended }
@@ -52,12 +58,26 @@ export class StreamSession {
   readonly emit = (event: RelayEvent): void => {
     const entry = this.#buffer.append(event)
     this.mirror?.append(entry, this.#buffer.resumable)
-    for (const sink of this.#sinks) sink.send(entry.frame)
+    if (entry.frame.length > 0) for (const sink of this.#sinks) sink.send(entry.frame)
+    if (this.#output === undefined && event.type !== 'start') {
+      this.#output = event
+      this.#onOutput?.(event)
+    }
     if (event.type === 'done') {
       this.#ended = true
       for (const sink of this.#sinks) sink.finish()
       this.mirror?.finish(this)
     }
+  }
+
+  /**
+   * The first event after `start`: the first content, or the error that ended the call
+   * before any. A surface whose clients expect an HTTP status for a refused call (OpenAI's)
+   * waits on it before committing to 200.
+   */
+  async firstOutput (): Promise<RelayEvent> {
+    if (this.#output !== undefined) return this.#output
+    return await new Promise(resolve => { this.#onOutput = resolve })
   }
 
   /** The relay's backpressure check: undefined unless a reader is a window behind. */
@@ -72,7 +92,7 @@ export class StreamSession {
    */
   attach (afterSeq: number, heartbeatMs: number, onPing?: () => void): SseSink {
     const sink = new SseSink(heartbeatMs, onPing)
-    for (const entry of this.#buffer.after(afterSeq)) sink.send(entry.frame)
+    for (const entry of this.#buffer.after(afterSeq)) if (entry.frame.length > 0) sink.send(entry.frame)
     if (this.#ended) {
       sink.finish()
       return sink

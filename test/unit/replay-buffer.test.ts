@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { RelayEvent } from '../../src/events.js'
+import { nativeFraming } from '../../src/sse/framing.js'
 import { ReplayBuffer } from '../../src/streams/replay-buffer.js'
 
 const text = (t: string): RelayEvent => ({ type: 'text', data: { index: 0, text: t } })
 const textJsonBytes = (n: number): number => JSON.stringify({ index: 0, text: 'x'.repeat(n) }).length
 
 test('append numbers events from 1, serialises each once, and encodes its SSE frame once', () => {
-  const buffer = new ReplayBuffer('s1', 1_000_000)
+  const buffer = new ReplayBuffer('s1', 1_000_000, nativeFraming({ streamId: 's1', model: 'm' }))
   const first = buffer.append({ type: 'start', data: { streamId: 's1', model: 'm' } })
   const second = buffer.append(text('a\rb'))
   assert.equal(first.seq, 1)
@@ -22,7 +23,7 @@ test('append numbers events from 1, serialises each once, and encodes its SSE fr
 })
 
 test('after(): the held events after a position, in order', () => {
-  const buffer = new ReplayBuffer('s1', 1_000_000)
+  const buffer = new ReplayBuffer('s1', 1_000_000, nativeFraming({ streamId: 's1', model: 'm' }))
   for (const t of ['a', 'b', 'c']) buffer.append(text(t))
   assert.deepEqual([...buffer.after(0)].map(e => e.seq), [1, 2, 3])
   assert.deepEqual([...buffer.after(2)].map(e => e.seq), [3])
@@ -31,7 +32,7 @@ test('after(): the held events after a position, in order', () => {
 
 test('past maxBytes the oldest events go, resumable turns false, and done says so', () => {
   const one = textJsonBytes(10)
-  const buffer = new ReplayBuffer('s1', one * 3)
+  const buffer = new ReplayBuffer('s1', one * 3, nativeFraming({ streamId: 's1', model: 'm' }))
   for (let i = 0; i < 5; i++) buffer.append(text('x'.repeat(10)))
   assert.equal(buffer.resumable, false)
   assert.deepEqual([...buffer.after(0)].map(e => e.seq), [3, 4, 5])
@@ -42,7 +43,7 @@ test('past maxBytes the oldest events go, resumable turns false, and done says s
 })
 
 test('maxBytes 0 keeps nothing, but every appended event is still returned (readers get it live)', () => {
-  const buffer = new ReplayBuffer('s1', 0)
+  const buffer = new ReplayBuffer('s1', 0, nativeFraming({ streamId: 's1', model: 'm' }))
   const entry = buffer.append(text('a'))
   assert.equal(entry.seq, 1)
   assert.deepEqual([...buffer.after(0)], [])
@@ -52,7 +53,7 @@ test('maxBytes 0 keeps nothing, but every appended event is still returned (read
 
 test('compaction: a long trimmed stream keeps its sequence and holds only the bound', () => {
   const one = textJsonBytes(10)
-  const buffer = new ReplayBuffer('s1', one * 10)
+  const buffer = new ReplayBuffer('s1', one * 10, nativeFraming({ streamId: 's1', model: 'm' }))
   for (let i = 0; i < 5000; i++) buffer.append(text('x'.repeat(10)))
   assert.equal(buffer.lastSeq, 5000)
   assert.deepEqual([...buffer.after(0)].map(e => e.seq), Array.from({ length: 10 }, (_, i) => 4991 + i))
