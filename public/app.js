@@ -169,7 +169,7 @@ function retryButton (turn, retryAfterMs = 0) {
     const left = Math.ceil((until - Date.now()) / 1000)
     button.disabled = left > 0
     button.textContent = left > 0 ? `Retry in ${left} s` : 'Retry'
-    if (left > 0 && button.isConnected !== false) setTimeout(tick, 250)
+    if (left > 0) setTimeout(tick, 250)
   }
   tick()
   return button

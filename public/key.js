@@ -15,6 +15,8 @@ function showButton () {
   keyButton.hidden = currentKey() === undefined
 }
 
+// Only "Use key" submits, so Enter in the field means "use it".
+document.getElementById('key-cancel').addEventListener('click', () => dialog.close('cancel'))
 document.getElementById('key-forget').addEventListener('click', () => {
   sessionStorage.removeItem(KEY)
   input.value = ''

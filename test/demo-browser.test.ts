@@ -23,13 +23,21 @@ const messagesOf = (body: unknown): Array<[string, string | undefined]> =>
 /** axe-core's serious and critical findings on the page as it is now. */
 async function seriousViolations (page: Page): Promise<unknown[]> {
   await page.addScriptTag({ path: AXE })
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Array<{ id: string, impact: string, nodes: Array<{ target: unknown, failureSummary: string }> }> }> } }).axe
-    const { violations } = await axe.run(document)
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => [n.target, n.failureSummary]) }))
-  })
+  // A string: the test files are compiled without the DOM library.
+  return page.evaluate(`axe.run(document).then(({ violations }) => violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => [n.target, n.failureSummary]) })))`)
 }
+
+// Records every length the last answer had as the page updated it: proof it streamed in steps.
+const RECORD_LENGTHS = `
+  window.__lengths = []
+  new MutationObserver(() => {
+    const answers = document.querySelectorAll('.turn.assistant .answer')
+    window.__lengths.push(answers[answers.length - 1]?.textContent?.length ?? 0)
+  }).observe(document.getElementById('log'), { subtree: true, childList: true, characterData: true })
+`
+const SCROLL_TO_END = 'window.scrollTo({ top: document.documentElement.scrollHeight })'
 
 test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, async (t) => {
   const demo = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent' } })
@@ -40,15 +48,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
   await t.test('a two-turn conversation: the second request carries the first answer; reasoning, growth and usage show', async (t) => {
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
-    // Every length the answer had, as the page updated it: proof it streamed in steps.
-    await page.evaluate(() => {
-      const w = window as unknown as { __lengths: number[] }
-      w.__lengths = []
-      new MutationObserver(() => {
-        const answers = document.querySelectorAll('.turn.assistant .answer')
-        w.__lengths.push(answers[answers.length - 1]?.textContent?.length ?? 0)
-      }).observe(document.getElementById('log') as HTMLElement, { subtree: true, childList: true, characterData: true })
-    })
+    await page.evaluate(RECORD_LENGTHS)
     const first = '/reasoning why is the sky blue?'
     await ask(page, first)
     assert.equal(await settled(page), 'done')
@@ -56,7 +56,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     assert.equal(await page.locator(`${answerAt(1)} .reasoning`).isVisible(), true)
     assert.equal(await textOf(page, `${answerAt(1)} .reasoning-text`), 'The user wants to see reasoning. I will think briefly, then answer plainly.')
     assert.equal(await page.locator(`${answerAt(1)} .reasoning`).getAttribute('open'), null, 'folded once the answer started')
-    const lengths = await page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths)
+    const lengths = await page.evaluate<number[]>('window.__lengths')
     const steps = new Set(lengths.filter((n) => n > 0 && n < composeReply(first).length))
     assert.ok(steps.size >= 5, `the answer grew in steps: ${[...steps].join(', ')}`)
     const meta = await page.locator(`${answerAt(1)} .meta > span`).allTextContents()
@@ -81,7 +81,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
     await page.locator('#model option[value="demo.emulated-model-v1:0"]').waitFor({ state: 'attached' })
-    assert.deepEqual(await page.locator('#model option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['demo.emulated-model-v1:0', OTHER_MODEL])
+    assert.deepEqual(await page.locator('#model option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), ['demo.emulated-model-v1:0', OTHER_MODEL])
     await page.selectOption('#model', OTHER_MODEL)
     await ask(page, '/tool weather in Paris')
     assert.equal(await settled(page), 'done')
@@ -103,7 +103,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     const notice = page.locator(`${answerAt()} .notice`)
     assert.equal(await notice.getAttribute('data-code'), 'upstream_error')
     assert.match(await notice.innerText(), /^The model failed while answering\. /)
-    assert.equal(await page.locator('.notice').count(), 1)
+    assert.equal(await page.locator('.notice:not([hidden])').count(), 1)
     assert.equal(await textOf(page, '#status'), '', 'not repeated in the status line')
     assert.equal(await notice.locator('button.retry').isEnabled(), true)
     assert.equal(await textOf(page, `${answerAt()} .answer`), `${composeReply('/error').split('. ')[0] ?? ''}.`, 'the partial text stays')
@@ -116,7 +116,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     await page.press('#prompt', 'Enter')
     assert.equal(await page.locator('.turn').count(), 0)
     assert.equal(await textOf(page, '#status'), '')
-    await page.locator('#model').evaluate((select) => (select as HTMLSelectElement).add(new Option('not allowed', 'demo.not-allowed-v1:0')))
+    await page.evaluate('document.querySelector("#model").add(new Option("not allowed", "demo.not-allowed-v1:0"))')
     await page.selectOption('#model', 'demo.not-allowed-v1:0')
     await ask(page, 'hello')
     assert.equal(await settled(page), 'error')
@@ -150,13 +150,13 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme })
       await page.setViewportSize({ width: 1280, height: 900 })
-      await page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight }))
+      await page.evaluate(SCROLL_TO_END)
       assert.deepEqual(await seriousViolations(page), [], colorScheme)
       await page.screenshot({ path: new URL(`chat-desktop-${colorScheme}.png`, SCREENSHOTS).pathname })
       await page.setViewportSize({ width: 390, height: 844 })
-      await page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight }))
+      await page.evaluate(SCROLL_TO_END)
       assert.deepEqual(await seriousViolations(page), [], `${colorScheme}, 390 px`)
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')
       assert.ok(overflow <= 0, `no horizontal scrolling at 390 px (${overflow} px too wide)`)
       await page.screenshot({ path: new URL(`chat-phone-${colorScheme}.png`, SCREENSHOTS).pathname })
     }
