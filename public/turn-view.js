@@ -72,7 +72,7 @@ export class AnswerView {
       this.reasoning.open = true // open while it streams; folded away once the answer starts
     }
     if (typeof data.text === 'string') this.reasoningText.append(data.text)
-    else if (typeof data.signature === 'string') this.reasoningNote.textContent = 'Signed by the model (the signature goes back with the conversation).'
+    else if (typeof data.signature === 'string') this.reasoningNote.textContent = 'Signed by the model.'
     else if (typeof data.redacted === 'string') {
       const bytes = Math.floor(data.redacted.length * 3 / 4) - (data.redacted.match(/=*$/)[0].length)
       this.reasoningNote.textContent = `Redacted by the provider: ${bytes} encrypted bytes, not shown.`

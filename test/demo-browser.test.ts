@@ -102,7 +102,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     assert.equal(await settled(page), 'error')
     const notice = page.locator(`${answerAt()} .notice`)
     assert.equal(await notice.getAttribute('data-code'), 'upstream_error')
-    assert.match(await notice.innerText(), /^The model failed while answering\. /)
+    assert.match(await notice.innerText(), /^The answer failed\. /)
     assert.equal(await page.locator('.notice:not([hidden])').count(), 1)
     assert.equal(await textOf(page, '#status'), '', 'not repeated in the status line')
     assert.equal(await notice.locator('button.retry').isEnabled(), true)
