@@ -288,8 +288,9 @@ class ConverseStream {
     // CONNECTING: EventSource retries by itself, sending Last-Event-ID.
     if (es.readyState === 0) return this.#setState(this.lastEventId ? 'resuming' : 'connecting')
     // CLOSED: a non-200 answer (EventSource does not say which) or 204 (nothing to resume).
-    this.#fail(this.lastEventId
-      ? lost('The connection was lost and the stream could not be resumed.')
+    if (this.lastEventId) return this.#fail(lost('The connection was lost and the stream could not be resumed.'))
+    this.#fail(this.opts.follow !== undefined
+      ? new StreamError({ code: 'stream_gone', message: 'The stream cannot be followed: it ended and expired, or the server refused (EventSource does not say which).', retryable: true })
       : new StreamError({ code: 'request_refused', message: 'The server refused the request (EventSource does not expose the reason; POST shows it).', retryable: false }))
   }
 

@@ -139,6 +139,34 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     assert.deepEqual(pageErrors, [])
   })
 
+  await t.test('the client module over GET: EventSource, typed events, closed at done; a refusal fails with request_refused', async (t) => {
+    emulator.reset()
+    const { page, streamRequests, pageErrors } = await openPage(t, browser, demo)
+    const run = (query: string): Promise<{ types: string[], text: string, stopReason?: string, state: string, code?: string }> => page.evaluate(`(async () => {
+      const { streamConverse } = await import('/client.js')
+      const types = []
+      let text = ''
+      const stream = streamConverse({ method: 'GET', ${query}, onEvent: (e) => { types.push(e.type); if (e.type === 'text') text += e.data.text } })
+      try {
+        const summary = await stream.result
+        return { types, text, stopReason: summary.stopReason, state: stream.state }
+      } catch (err) {
+        return { types, text, state: stream.state, code: err.code }
+      }
+    })()`)
+    const ok = await run("prompt: '/tricky'")
+    assert.equal(ok.text, TRICKY_TEXT, 'a lone CR, CRLF, NUL and "\\n\\ndata:" survive EventSource intact')
+    assert.equal(ok.types[0], 'start')
+    assert.deepEqual(ok.types.slice(-4), ['block_stop', 'stop', 'usage', 'done'])
+    assert.equal(ok.stopReason, 'end_turn')
+    assert.equal(ok.state, 'done')
+    const refused = await run("prompt: 'hi', model: 'demo.not-allowed-v1:0'")
+    assert.deepEqual(refused, { types: [], text: '', state: 'failed', code: 'request_refused' })
+    assert.deepEqual(streamRequests.map((r) => r.method), ['GET', 'GET'])
+    assert.equal(emulator.requests.length, 1)
+    assert.deepEqual(pageErrors, [])
+  })
+
   await t.test('accessible in light and dark (axe-core: no serious violations); screenshots at desktop and phone width', async (t) => {
     emulator.reset()
     mkdirSync(SCREENSHOTS, { recursive: true })

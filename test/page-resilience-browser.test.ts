@@ -101,6 +101,25 @@ test('chat page resilience in headless Chromium', { skip: skipBrowser, timeout: 
     assert.deepEqual(pageErrors, [])
   })
 
+  await t.test('an answer that can no longer be picked up after a reload says so, and its retry asks again', async (t) => {
+    emulator.reset()
+    const { page, pageErrors } = await openPage(t, browser, demo)
+    // What the page stored for a running answer whose stream the server no longer has.
+    await page.evaluate(`sessionStorage.setItem('bedrock-sse-proxy.chat', JSON.stringify([
+      { user: 'an old question', state: 'streaming', streamId: 'abcdefabcdefabcdefabcdef', meta: {} },
+    ]))`)
+    await page.reload()
+    assert.equal(await settled(page), 'error')
+    const notice = page.locator(`${answerAt()} .notice`)
+    assert.equal(await notice.getAttribute('data-code'), 'stream_gone')
+    assert.match(await notice.innerText(), /^This answer is no longer available\. /)
+    await notice.locator('button.retry').click()
+    assert.equal(await settled(page), 'done')
+    assert.equal(await textOf(page, `${answerAt()} .answer`), composeReply('an old question'))
+    assert.equal(emulator.requests.length, 1)
+    assert.deepEqual(pageErrors, [])
+  })
+
   await t.test('rate limited: the real reason, a Retry-After countdown, and a retry that works', async (t) => {
     const limited = await demoWith(t, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '3000' })
     const { page, pageErrors } = await openPage(t, browser, limited)
