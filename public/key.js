@@ -17,7 +17,8 @@ function showButton () {
 
 // Only "Use key" submits, so Enter in the field means "use it".
 document.getElementById('key-cancel').addEventListener('click', () => dialog.close('cancel'))
-document.getElementById('key-forget').addEventListener('click', () => {
+const forget = document.getElementById('key-forget')
+forget.addEventListener('click', () => {
   sessionStorage.removeItem(KEY)
   input.value = ''
   dialog.close('forget')
@@ -26,6 +27,7 @@ document.getElementById('key-forget').addEventListener('click', () => {
 /** Opens the dialog; resolves true when a key was entered (or forgotten), false on cancel. */
 export function askForKey (reason = 'The key this tab uses for this server.') {
   why.textContent = reason
+  forget.hidden = currentKey() === undefined
   input.value = ''
   dialog.returnValue = ''
   return new Promise((resolve) => {
