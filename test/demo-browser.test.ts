@@ -45,7 +45,7 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
   const browser = await launchBrowser(t)
   const { emulator } = demo
 
-  await t.test('a two-turn conversation: the second request carries the first answer; reasoning, growth and usage show', async (t) => {
+  await t.test('a two-turn conversation: the second request carries the first answer; reasoning, growth and usage show; New chat starts over', async (t) => {
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
     await page.evaluate(RECORD_LENGTHS)
@@ -74,6 +74,15 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     assert.deepEqual(messagesOf(emulator.requests[1]?.body), [['user', first], ['assistant', composeReply(first)], ['user', second]])
     assert.deepEqual(await page.locator('.turn.user .bubble').allTextContents(), [first, second])
     assert.equal(await textOf(page, '#status'), '')
+
+    // New chat: an empty page, and the next question goes alone.
+    await page.locator('#new-chat').click()
+    assert.equal(await page.locator('.turn').count(), 0)
+    assert.equal(await page.locator('#welcome').isVisible(), true)
+    assert.equal(await page.evaluate('sessionStorage.getItem("bedrock-sse-proxy.chat")'), null)
+    await ask(page, 'a fresh start')
+    assert.equal(await settled(page), 'done')
+    assert.deepEqual(messagesOf(emulator.requests[2]?.body), [['user', 'a fresh start']])
     assert.deepEqual(pageErrors, [])
   })
 
