@@ -5,33 +5,30 @@
 // are merged (Bedrock requires alternation; OpenAI does not), images come only as data
 // URLs (the proxy fetches no URLs for anyone).
 import { ProxyError } from '../errors.js'
-import { IMAGE_FORMATS, type ConverseRequest, type PublicContentBlock, type PublicMessage } from '../requests.js'
+import type { ConverseRequest, PublicContentBlock, PublicMessage } from '../requests.js'
+import { appendTurn, imageFromDataUrl } from '../turns.js'
 import type { ChatCompletionRequest } from './schemas.js'
 
 type ChatMessage = ChatCompletionRequest['messages'][number]
 type Part = Exclude<ChatMessage['content'], string>[number]
 
-const DATA_URL = /^data:image\/([a-z]+);base64,(.*)$/s
-
 export function chatToConverse (body: ChatCompletionRequest, aliases: ReadonlyMap<string, string>): ConverseRequest {
   const system: string[] = []
-  const messages: Array<{ role: 'user' | 'assistant', content: PublicContentBlock[] }> = []
+  const messages: PublicMessage[] = []
   body.messages.forEach((message, i) => {
     const blocks = toBlocks(message.content, `messages.${i}.content`)
     if (message.role === 'system' || message.role === 'developer') {
       system.push(blocks.map(b => 'text' in b ? b.text : '').join(''))
       return
     }
-    const last = messages.at(-1)
-    if (last?.role === message.role) last.content.push(...blocks)
-    else messages.push({ role: message.role, content: blocks })
+    appendTurn(messages, message.role, blocks)
   })
   if (messages.length === 0) throw new ProxyError('bad_request', { message: 'Send at least one user message.', param: 'messages' })
   const maxTokens = body.max_completion_tokens ?? body.max_tokens
   const stop = typeof body.stop === 'string' ? [body.stop] : body.stop
   return {
     model: aliases.get(body.model) ?? body.model,
-    messages: messages as PublicMessage[],
+    messages,
     ...(system.length > 0 ? { system: system.join('\n\n') } : {}),
     ...(maxTokens != null ? { maxTokens } : {}),
     ...(body.temperature != null ? { temperature: body.temperature } : {}),
@@ -49,14 +46,6 @@ function toBlocks (content: ChatMessage['content'], param: string): PublicConten
       if (part.text === '') throw new ProxyError('bad_request', { message: `${at} is empty.`, param: at })
       return { text: part.text }
     }
-    const match = DATA_URL.exec(part.image_url.url)
-    const format = match?.[1] === 'jpg' ? 'jpeg' : match?.[1]
-    if (match === null || !(IMAGE_FORMATS as readonly string[]).includes(format ?? '')) {
-      throw new ProxyError('bad_request', {
-        message: `${at}.image_url.url must be a data URL of a ${IMAGE_FORMATS.join(', ')} image (data:image/png;base64,...); this server fetches no URLs.`,
-        param: `${at}.image_url.url`,
-      })
-    }
-    return { image: { format: format as typeof IMAGE_FORMATS[number], source: { bytes: match[2] as string } } }
+    return imageFromDataUrl(part.image_url.url, `${at}.image_url.url`)
   })
 }
