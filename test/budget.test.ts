@@ -66,9 +66,10 @@ test('per-key budgets from the key file; tokenBudget 0 means none', async (t) =>
 
 test('what a finished call costs: usage when it came, else the estimated input if Bedrock may have read it', () => {
   const base = { streamId: 's', model: 'm', durationMs: 1 }
-  assert.equal(tokensOf({ ...base, outcome: 'completed', inputTokens: 10, outputTokens: 5 }, 400), 15)
-  assert.equal(tokensOf({ ...base, outcome: 'client_closed', inputTokens: 10, outputTokens: 3 }, 400), 13, 'a partial usage is taken as is')
-  assert.equal(tokensOf({ ...base, outcome: 'client_closed' }, 400), 100)
-  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_truncated', timeToFirstTokenMs: 5 }, 400), 100)
-  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_throttled' }, 400), 0, 'refused by Bedrock before it read anything')
+  const w = { budgetCacheReadPercent: 10, budgetCacheWritePercent: 125 }
+  assert.equal(tokensOf({ ...base, outcome: 'completed', inputTokens: 10, outputTokens: 5 }, 400, w), 15)
+  assert.equal(tokensOf({ ...base, outcome: 'client_closed', inputTokens: 10, outputTokens: 3 }, 400, w), 13, 'a partial usage is taken as is')
+  assert.equal(tokensOf({ ...base, outcome: 'client_closed' }, 400, w), 100)
+  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_truncated', timeToFirstTokenMs: 5 }, 400, w), 100)
+  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_throttled' }, 400, w), 0, 'refused by Bedrock before it read anything')
 })

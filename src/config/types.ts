@@ -1,5 +1,6 @@
 // The validated configuration loadConfig (load.ts) returns: what the rest of the proxy
 // reads instead of the environment.
+import type { FeaturePolicy } from '../bedrock/request-policy.js'
 import type { SecurityConfig } from '../security/settings.js'
 import type { MetricsConfig, PressureConfig, TracingConfig } from '../telemetry/settings.js'
 
@@ -16,6 +17,8 @@ export interface Config {
   /** Always contains defaultModelId. */
   allowedModels: ReadonlySet<string>
   maxOutputTokens: number
+  /** What clients may ask of Bedrock beyond a plain conversation, and the server's guardrail (issue 12). */
+  features: FeaturePolicy
   heartbeatMs: number
   upstreamFirstEventTimeoutMs: number
   upstreamIdleTimeoutMs: number

@@ -15,6 +15,7 @@ import { SSE_HEADERS } from '../sse/event-stream.js'
 import { StreamSession } from '../streams/session.js'
 import { newStreamId } from '../streams/registry.js'
 import { ConverseBody, ConverseQuery, type ConverseRequest } from '../requests.js'
+import { callContextOf } from './call-context.js'
 import { ErrorResponses, EventStream, NothingToResume } from './responses.js'
 import { localReader, resumeOrNoContent } from './sse-reply.js'
 
@@ -49,10 +50,10 @@ export async function converseStreamRoutes (fastify: FastifyInstance): Promise<v
 async function startStream (request: FastifyRequest, reply: FastifyReply, body: ConverseRequest): Promise<FastifyReply> {
   const app = request.server
   const config = app.proxyConfig
-  const input = toConverseInput(body, config) // throws 4xx before anything is streamed
+  const streamId = newStreamId()
+  const input = toConverseInput(body, config, callContextOf(request, streamId)) // throws 4xx before anything is streamed
   // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
   if (clientGone(reply)) return reply.hijack()
-  const streamId = newStreamId()
   const log = request.log.child({ streamId })
   const owner = ownerOf(request.principal)
   const remote = app.redisStreams

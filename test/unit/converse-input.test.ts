@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { resolveModel, toConverseInput, type ModelPolicy } from '../../src/bedrock/converse-input.js'
+import { loadConfig } from '../../src/config.js'
 import { ProxyError } from '../../src/errors.js'
 
-const POLICY: ModelPolicy = { defaultModelId: 'default.model', allowedModels: new Set(['default.model', 'other.model']), maxOutputTokens: 1000 }
+const POLICY: ModelPolicy = { defaultModelId: 'default.model', allowedModels: new Set(['default.model', 'other.model']), maxOutputTokens: 1000, features: loadConfig({}).features }
 
 function refusal (fn: () => unknown): ProxyError {
   try { fn() } catch (err) { if (err instanceof ProxyError) return err; throw err }
