@@ -3,6 +3,7 @@
 // only tools it was offered and checks results against the calls, as Bedrock does.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { textScenario } from '../src/emulator/index.js'
 import { build, joinText, postSse } from './helper.js'
 import { assistantContentOf, dataOf, errorIn, postJson, upstreamBody } from './support/converse.js'
 
@@ -103,4 +104,16 @@ test('tools offered but not needed: the model answers in text, and toolChoice an
   assert.deepEqual(dataOf(plain.events, 'stop'), { stopReason: 'end_turn' })
   const forced = await postSse(h.url, { prompt: 'hello there', toolConfig: { tools: [GET_TIME], toolChoice: { any: {} } } })
   assert.equal(dataOf(forced.events, 'tool_use')?.['name'], 'get_time')
+})
+
+test('a stream cut before Bedrock\'s usage estimates its input with the tool specs and results it sent', async (t) => {
+  const h = await build(t)
+  const wordy = { toolSpec: { ...GET_TIME.toolSpec, description: 'x'.repeat(4000) } }
+  // Some text, then a clean end without messageStop or metadata.
+  h.emulator.enqueue({ steps: [...textScenario('cut').steps.slice(0, 2), { end: true }] })
+  const cut = await postSse(h.url, { prompt: 'a', toolConfig: { tools: [wordy] } })
+  assert.equal(dataOf(cut.events, 'error')?.['code'], 'upstream_truncated')
+  const usage = dataOf(cut.events, 'usage')
+  assert.equal(usage?.['partial'], true)
+  assert.ok(Number(usage?.['inputTokens']) > 1000, `the 4000-character tool spec is in the estimate: ${JSON.stringify(usage)}`)
 })

@@ -174,14 +174,33 @@ export function tokensOf (summary: StreamSummary, inputChars: number, weights: C
 
 /**
  * The most a call can cost, reserved at admission: its input, estimated from its text
- * (at the cache-write weight when it asks for prompt caching, which may write all of
- * it), plus its output cap, which bounds thinking tokens too (they are output tokens).
+ * and its binary documents (at the cache-write weight when it asks for prompt caching,
+ * which may write all of it), plus its output cap, which bounds thinking tokens too
+ * (they are output tokens).
  */
 export function reservationOf (body: ConverseRequest, inputChars: number, maxOutputTokens: number, weights: CacheWeights): number {
   const maxOutput = Math.min(body.maxTokens ?? maxOutputTokens, maxOutputTokens)
-  const input = estimateTokens(inputChars)
+  const input = estimateTokens(inputChars + documentBytesOf(body))
   const caching = asksForCaching(body)
   return (caching ? Math.ceil(input * Math.max(100, weights.budgetCacheWritePercent) / 100) : input) + maxOutput
+}
+
+/**
+ * Bytes of the binary documents a request sends, decoded. A page of PDF costs some
+ * thousand tokens and MAX_PROMPT_CHARS cannot see it: a byte per character is a generous
+ * upper bound (most of a PDF's bytes are fonts and images), and the reservation is the
+ * most a call may cost; it settles with Bedrock's real usage.
+ */
+function documentBytesOf (body: ConverseRequest): number {
+  let bytes = 0
+  for (const message of body.messages ?? []) {
+    if (typeof message.content === 'string') continue
+    for (const block of message.content) {
+      const docs = 'document' in block ? [block.document] : 'toolResult' in block ? block.toolResult.content.flatMap(c => 'document' in c ? [c.document] : []) : []
+      for (const doc of docs) if ('bytes' in doc.source) bytes += Buffer.byteLength(doc.source.bytes, 'base64')
+    }
+  }
+  return bytes
 }
 
 function asksForCaching (body: ConverseRequest): boolean {

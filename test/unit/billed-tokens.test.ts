@@ -24,3 +24,10 @@ test('the reservation: input estimate plus the clamped output cap; caching reque
   assert.equal(reservationOf(cached, 400, 2048, WEIGHTS), 125 + 2048)
   assert.equal(reservationOf(cached, 400, 2048, { ...WEIGHTS, budgetCacheWritePercent: 50 }), 100 + 2048, 'never below the input itself')
 })
+
+test('binary documents count in the reservation at a byte per character (MAX_PROMPT_CHARS cannot see them)', () => {
+  const pdf = { document: { format: 'pdf' as const, name: 'Spec', source: { bytes: Buffer.alloc(4000).toString('base64') } } }
+  const inResult = { toolResult: { toolUseId: 't', content: [pdf] } }
+  assert.equal(reservationOf({ messages: [{ role: 'user', content: [pdf, { text: 'x' }] }] }, 400, 2048, WEIGHTS), 100 + 1000 + 2048)
+  assert.equal(reservationOf({ messages: [{ role: 'user', content: [inResult] }] }, 0, 2048, WEIGHTS), 1000 + 2048)
+})
