@@ -4,7 +4,7 @@
 // emulator verifies the signature, as Anthropic does).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { verifySignature } from '../src/emulator/index.js'
+import { messageScenario, verifySignature } from '../src/emulator/index.js'
 import { build, postSse } from './helper.js'
 import { assistantContentOf, dataOf, errorIn, postJson, upstreamBody } from './support/converse.js'
 
@@ -98,4 +98,16 @@ test('POST /v1/converse returns the reasoning block with its signature, in Bedro
   assert.equal(res.status, 200)
   const block = (res.json['content'] as Array<Record<string, unknown>>)[0] as { reasoningContent: { reasoningText: { text: string, signature: string } } }
   assert.ok(verifySignature(block.reasoningContent.reasoningText.text, block.reasoningContent.reasoningText.signature))
+})
+
+test('a redacted reasoning block goes back to Bedrock as the same bytes the `redacted` event gave', async (t) => {
+  const h = await build(t)
+  const bytes = Buffer.from([0, 1, 2, 250, 255])
+  h.emulator.enqueue(messageScenario([{ redactedReasoning: bytes }, { text: 'ok' }]))
+  const first = await postSse(h.url, { prompt: 'a' })
+  const content = assistantContentOf(first.events)
+  assert.deepEqual(content[0], { reasoningContent: { redactedContent: bytes.toString('base64') } })
+  await postSse(h.url, { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content }, { role: 'user', content: 'b' }] })
+  const sent = (upstreamBody(h.emulator.requests, 1).messages as Array<{ content: Array<{ reasoningContent?: { redactedContent: string } }> }>)[1]
+  assert.equal(sent?.content[0]?.reasoningContent?.redactedContent, bytes.toString('base64'), 'the wire carries it base64, as Bedrock sent it')
 })
