@@ -26,6 +26,8 @@ test('the server\'s guardrail is on every call; an intervention ends with guardr
   const trace = dataOf(blocked.events, 'usage')?.['trace'] as { guardrail: { inputAssessment: Record<string, unknown> } }
   assert.deepEqual(Object.keys(trace.guardrail.inputAssessment), ['gr-server'])
   assert.equal(lastEvent(blocked.events)?.event, 'done')
+  // The emulator's fault commands still work under a guardrail (the demo's /truncate, /error ...).
+  assert.equal(dataOf((await postSse(h.url, { prompt: '/truncate' })).events, 'error')?.['code'], 'upstream_truncated')
 })
 
 test('POST /v1/converse carries the guardrail too (without the streaming-only mode) and answers the trace', async (t) => {

@@ -109,7 +109,9 @@ export function defaultResponder (req: ResponderInput): Scenario {
   const reply = composeReply(prompt)
   const firstSentence = `${reply.split('. ')[0] ?? reply}.`
   const body: Json = isObject(req.body) ? req.body : {}
-  if (usesFeatures(body)) return featureScenario({ body, prompt, inputTokens, reply }, req.promptCache ?? new Set())
+  // The slash commands that script faults keep working under a guardrail or with tools offered.
+  const featureCommand = !command.startsWith('/') || command === '/guardrail' || (command === '/tool' && body['toolConfig'] !== undefined)
+  if (featureCommand && usesFeatures(body)) return featureScenario({ body, prompt, inputTokens, reply }, req.promptCache ?? new Set())
 
   switch (command) {
     case '/reasoning':
