@@ -65,6 +65,7 @@ test('POST /v1/converse returns a cited answer as Bedrock\'s citationsContent bl
   const block = (res.json['content'] as Array<Record<string, { content: unknown, citations: Array<Record<string, unknown>> }>>)[0]
   assert.deepEqual(block?.['citationsContent']?.content, [{ text: 'According to Opening hours: The shop opens at nine.' }])
   assert.equal(block?.['citationsContent']?.citations[0]?.['title'], 'Opening hours')
+  assert.equal(res.json['text'], 'According to Opening hours: The shop opens at nine.', 'text joins the cited text too')
 })
 
 test('MAX_DOCUMENTS and MAX_DOCUMENT_BYTES: 0 refuses documents, more or larger ones are input_too_large; Bedrock not called', async (t) => {

@@ -55,7 +55,8 @@ export async function converseRoutes (fastify: FastifyInstance): Promise<void> {
       request.log.info({ call: summary }, 'converse finished')
       app.callEvents.finished(request, summary)
       return {
-        text: content.map(block => block.text ?? '').join(''),
+        // A cited answer's text sits in its citationsContent blocks.
+        text: content.map(block => block.text ?? block.citationsContent?.content?.map(c => c.text ?? '').join('') ?? '').join(''),
         content: toJsonSafe(content) as unknown[],
         stopReason: out.stopReason ?? 'unknown',
         usage,
