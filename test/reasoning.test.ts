@@ -4,6 +4,7 @@
 // emulator verifies the signature, as Anthropic does).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { ConfigError, loadConfig } from '../src/config.js'
 import { messageScenario, verifySignature } from '../src/emulator/index.js'
 import { build, postSse } from './helper.js'
 import { assistantContentOf, dataOf, errorIn, postJson, upstreamBody } from './support/converse.js'
@@ -110,4 +111,13 @@ test('a redacted reasoning block goes back to Bedrock as the same bytes the `red
   await postSse(h.url, { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content }, { role: 'user', content: 'b' }] })
   const sent = (upstreamBody(h.emulator.requests, 1).messages as Array<{ content: Array<{ reasoningContent?: { redactedContent: string } }> }>)[1]
   assert.equal(sent?.content[0]?.reasoningContent?.redactedContent, bytes.toString('base64'), 'the wire carries it base64, as Bedrock sent it')
+})
+
+test('REASONING_MAX_BUDGET_TOKENS is 0 or at least 1024, checked at start-up', () => {
+  assert.throws(() => loadConfig({ AWS_REGION: 'us-east-1', REASONING_MAX_BUDGET_TOKENS: '500' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.deepEqual(err.problems, ['REASONING_MAX_BUDGET_TOKENS must be 0 (off) or at least 1024, the smallest thinking budget Bedrock accepts (got 500)'])
+    return true
+  })
+  assert.equal(loadConfig({ AWS_REGION: 'us-east-1', REASONING_MAX_BUDGET_TOKENS: '0' }).features.reasoningMaxBudgetTokens, 0)
 })

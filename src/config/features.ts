@@ -1,10 +1,14 @@
 // The feature part of the Config (issue 12): what clients may ask of Bedrock beyond a
 // plain conversation, and the server's guardrail. The variables are entries of the
 // table in settings-features.ts.
-import type { FeaturePolicy, GuardrailSettings } from '../bedrock/request-policy.js'
+import { MIN_THINKING_BUDGET_TOKENS, type FeaturePolicy, type GuardrailSettings } from '../bedrock/request-policy.js'
 import type { Values } from './settings.js'
 
 export function featureConfig (v: Values, problems: string[]): FeaturePolicy {
+  const budget = v.REASONING_MAX_BUDGET_TOKENS
+  if (budget > 0 && budget < MIN_THINKING_BUDGET_TOKENS) {
+    problems.push(`REASONING_MAX_BUDGET_TOKENS must be 0 (off) or at least ${MIN_THINKING_BUDGET_TOKENS}, the smallest thinking budget Bedrock accepts (got ${budget})`)
+  }
   return {
     maxTools: v.MAX_TOOLS,
     maxToolConfigBytes: v.MAX_TOOL_CONFIG_BYTES,

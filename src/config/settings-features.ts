@@ -9,7 +9,7 @@ const MIB = 1_048_576
 export const FEATURES = {
   MAX_TOOLS: int({ default: 32, min: 0, max: 1000, doc: 'tool specs a request may offer in `toolConfig`; more answer 400 `input_too_large`; `0` refuses client tools (`toolConfig`, `toolUse` and `toolResult` blocks: 400 `option_not_allowed`)' }),
   MAX_TOOL_CONFIG_BYTES: int({ default: 65_536, min: 256, max: 16 * MIB, doc: 'bytes of a request\'s whole `toolConfig` as JSON (tool specs are input tokens on every turn)' }),
-  REASONING_MAX_BUDGET_TOKENS: int({ default: 4096, min: 0, max: 1_000_000, doc: 'largest thinking budget of `reasoning` (Anthropic Claude\'s `thinking`): a larger or unset `budgetTokens` is clamped to it, and below the request\'s `maxTokens`; `0` refuses `reasoning`' }),
+  REASONING_MAX_BUDGET_TOKENS: int({ default: 4096, min: 0, max: 1_000_000, doc: 'largest thinking budget of `reasoning` (Anthropic Claude\'s `thinking`): a larger or unset `budgetTokens` is clamped to it, and below the request\'s `maxTokens`; `0` refuses `reasoning`; else at least `1024`' }),
   ALLOWED_MODEL_REQUEST_FIELDS: list({
     check: key => /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? undefined : `has an invalid field name "${key}"`,
     doc: 'top-level keys of `additionalModelRequestFields` clients may send (for instance `top_k`); unset: the field is refused. Values pass as sent, so allow only keys whose cost you accept',
