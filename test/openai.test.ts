@@ -215,3 +215,21 @@ test('tools and reasoning_effort under the operator\'s switches: refused when of
   const sent = on.emulator.requests[0]?.body as { additionalModelRequestFields: { thinking: { budget_tokens: number } } }
   assert.equal(sent.additionalModelRequestFields.thinking.budget_tokens, 2048)
 })
+
+test('developer messages join the system prompt; an image sent as a data URL reaches Bedrock as an image block', async (t) => {
+  const h = await build(t)
+  h.emulator.enqueue(textScenario('A red dot.'))
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=='
+  const completion = await client(h.url).chat.completions.create({
+    model: MODEL,
+    messages: [
+      { role: 'system', content: 'One.' },
+      { role: 'developer', content: [{ type: 'text', text: 'Two.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}`, detail: 'low' } }] },
+    ],
+  })
+  assert.equal(completion.choices[0]?.message.content, 'A red dot.')
+  const sent = h.emulator.requests[0]?.body as { system: unknown, messages: Array<{ content: unknown[] }> }
+  assert.deepEqual(sent.system, [{ text: 'One.\n\nTwo.' }])
+  assert.deepEqual(sent.messages[0]?.content, [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }])
+})
