@@ -32,6 +32,8 @@ export interface StreamSummary {
   durationMs: number
   /** The token counts are estimates (Bedrock's metadata never came). */
   partial?: true
+  /** Answered as one JSON document (/v1/converse, a chat completion without `stream`), not streamed. */
+  document?: true
 }
 
 /** The slice of pino this module needs; keeps bedrock/ free of Fastify. */

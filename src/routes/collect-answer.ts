@@ -42,8 +42,9 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
     emit: answer.add,
     waitForRoom: () => undefined,
     onFinish (summary: StreamSummary) {
-      log.info({ call: summary }, 'call finished')
-      app.callEvents.finished(request, summary)
+      const call: StreamSummary = { ...summary, document: true }
+      log.info({ call }, 'call finished')
+      app.callEvents.finished(request, call)
     },
   })
   if (answer.error !== undefined) {

@@ -51,6 +51,7 @@ export async function converseRoutes (fastify: FastifyInstance): Promise<void> {
         ...(usage.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: usage.cacheWriteInputTokens } : {}),
         ...(out.$metadata.attempts !== undefined ? { upstreamAttempts: out.$metadata.attempts } : {}),
         durationMs: Date.now() - startedAt,
+        document: true,
       }
       request.log.info({ call: summary }, 'converse finished')
       app.callEvents.finished(request, summary)
@@ -68,7 +69,7 @@ export async function converseRoutes (fastify: FastifyInstance): Promise<void> {
     } catch (err) {
       const failure = toProxyError(err, controller.signal)
       const attempts = attemptsOf(err)
-      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}), durationMs: Date.now() - startedAt }
+      const summary: StreamSummary = { streamId: callId, model: input.modelId, outcome: controller.signal.aborted && !(controller.signal.reason instanceof ProxyError) ? 'client_closed' : 'error', errorCode: failure.code, ...(attempts !== undefined ? { upstreamAttempts: attempts } : {}), durationMs: Date.now() - startedAt, document: true }
       // The same level as a stream's failure (upstream_credentials, upstream_error: error).
       request.log[logLevelOf(failure)]({ call: summary, err }, 'converse failed')
       app.callEvents.finished(request, summary)
