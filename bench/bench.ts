@@ -303,19 +303,21 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
 
   if (options.featuresConcurrency !== undefined) {
     const c = options.featuresConcurrency
-    const variants: Array<{ name: string, env: Record<string, string>, apiKey?: string, redis?: boolean }> = [
+    const variants: Array<{ name: string, env: Record<string, string>, apiKey?: string, redis?: boolean, path?: PathId }> = [
       { name: 'defaults: memory buffer, no auth (loopback), /metrics on', env: {} },
       { name: 'no replay buffer (STREAM_BUFFER_MAX_BYTES=0)', env: { STREAM_BUFFER_MAX_BYTES: '0' } },
       { name: 'replay buffer on Redis (REDIS_URL, local redis-server)', env: {}, redis: true },
       { name: 'auth: API_KEYS + Bearer, /metrics on (METRICS_TOKEN)', env: { API_KEYS: BENCH_KEY, METRICS_TOKEN }, apiKey: BENCH_KEY },
       { name: 'auth: API_KEYS + Bearer, /metrics off', env: { API_KEYS: BENCH_KEY }, apiKey: BENCH_KEY },
+      { name: 'OpenAI surface: POST /v1/chat/completions (stream: true)', env: {}, path: 'proxy-openai' },
+      { name: 'AI SDK surface: POST /v1/ui-chat', env: {}, path: 'proxy-ui-chat' },
     ]
     for (const variant of variants) {
       await attempt(`proxy feature at C=${c}: ${variant.name}`, async () => {
         const redis = variant.redis === true ? await startRedis(pinning) : undefined
         try {
           const env = { ...variant.env, ...(redis !== undefined ? { REDIS_URL: redis.url } : {}) }
-          const group = await runGroup('proxy', c, env, options, pinning, {
+          const group = await runGroup(variant.path ?? 'proxy', c, env, options, pinning, {
             apiKey: variant.apiKey,
             others: redis !== undefined ? { 'redis-server': redis.child.pid } : undefined,
           })

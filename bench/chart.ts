@@ -9,6 +9,8 @@ const COLORS: Record<PathId, string> = {
   proxy: '#e45756',
   portkey: '#72b7b2',
   'ai-sdk': '#b279a2',
+  'proxy-openai': '#f58518',
+  'proxy-ui-chat': '#eeca3b',
 }
 const PANEL_W = 460
 const PANEL_H = 300

@@ -3,7 +3,7 @@
 // and bench/last-run.json for a full run (or with --write); --quick prints only.
 //
 //   --c 1,100,1000          concurrencies
-//   --paths a,b             obvious-relay, sdk-direct, proxy, portkey, ai-sdk (default: all)
+//   --paths a,b             obvious-relay, sdk-direct, proxy, portkey, ai-sdk (default), proxy-openai, proxy-ui-chat
 //   --tokens 10,50          stream lengths (two give the CPU fit; the last is the headline)
 //   --frame-ms 20           emulator delay between frames
 //   --warmup-ms 2000 --measure-ms 6000 --drain-ms 10000
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runBench, type BenchOptions } from './bench.js'
 import { renderChart } from './chart.js'
-import { PATH_IDS, isPathId } from './paths/index.js'
+import { MAIN_PATH_IDS, PATH_IDS, isPathId } from './paths/index.js'
 import type { PathId } from './paths/types.js'
 import { killAllChildren } from './proc.js'
 import { renderSection, updateBenchmarksMd } from './report.js'
@@ -76,6 +76,10 @@ How each number is measured:
   \`messageStart\`, then nothing); RSS once every upstream call is waiting (counted as
   established connections on the emulator's port) or the server has gone quiet. The proxy's
   upstream timeouts are raised for it; \`ulimit -n\` is raised for every child.
+- **Feature variants** run the proxy one setting (or surface) at a time at one C: the replay
+  buffer off or on Redis, auth, /metrics, and its OpenAI (\`POST /v1/chat/completions\`) and
+  AI SDK (\`POST /v1/ui-chat\`) surfaces, the same pipeline in other wire formats, to compare
+  with the Portkey gateway and the AI SDK route that speak those formats.
 `
 
 function list (value: string | undefined, fallback: number[]): number[] {
@@ -108,7 +112,7 @@ const one = (name: typeof FLAGS[number], fallback: number): number => list(flag(
 const holdCount = one('hold', quick ? 1000 : 10_000)
 const featuresC = one('features-c', quick ? 20 : 100)
 const options: BenchOptions = {
-  paths: pathList(flag('paths'), PATH_IDS),
+  paths: pathList(flag('paths'), MAIN_PATH_IDS),
   concurrency: list(flag('c'), quick ? [1, 100] : [1, 100, 1000]),
   lengths: list(flag('tokens'), [10, 50]).filter((t) => t > 0),
   frameDelayMs: one('frame-ms', 20),

@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   server_busy: { status: 503, retryable: true, message: 'The server has too many open streams; retry shortly.' },
   server_overloaded: { status: 503, retryable: true, message: 'The server is overloaded (event loop or memory); retry shortly.' },
   model_not_allowed: { status: 400, retryable: false, message: 'This model is not allowed on this server.' },
+  option_not_allowed: { status: 400, retryable: false, message: 'This request option is not allowed on this server.' },
   upstream_throttled: { status: 429, retryable: true, message: 'Bedrock is throttling requests; retry later.' },
   upstream_unavailable: { status: 503, retryable: true, message: 'Bedrock is temporarily unavailable; retry later.' },
   upstream_rejected: { status: 400, retryable: false, message: 'Bedrock rejected the request.' },

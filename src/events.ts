@@ -18,10 +18,17 @@ export const EVENT_SCHEMAS = {
     Type.Object({ index, signature: Type.String() }),
     Type.Object({ index, redacted: Type.String({ description: "Base64 of Bedrock's redactedContent bytes." }) }),
   ]),
-  tool_use: Type.Object({ index, toolUseId: Type.String(), name: Type.String() }),
+  tool_use: Type.Object({ index, toolUseId: Type.String(), name: Type.String(), type: Type.Optional(Type.String({ description: 'Set for a tool Bedrock runs itself (`server_tool_use`).' })) }),
   tool_input: Type.Object({ index, input: Type.String({ description: 'A fragment of the tool input JSON text.' }) }),
+  citation: Type.Object({
+    index,
+    title: Type.Optional(Type.String()),
+    source: Type.Optional(Type.String()),
+    sourceContent: Type.Optional(Type.Array(Type.Object({ text: Type.String() }))),
+    location: Type.Optional(Type.Unknown({ description: 'Where in the document: documentChar, documentPage, documentChunk, web ...' })),
+  }, { description: 'A citation of a document block the answer is grounded on (`citations: { enabled: true }`).' }),
   block_stop: Type.Object({ index }),
-  delta: Type.Object({ index, kind: Type.String(), value: Type.Unknown() }, { description: 'A delta kind with no event of its own (citation, toolResult, image, or newer than this proxy).' }),
+  delta: Type.Object({ index, kind: Type.String(), value: Type.Unknown() }, { description: 'A delta kind with no event of its own (toolResult, image, or newer than this proxy), and block starts other than tool use.' }),
   stop: Type.Object({ stopReason: Type.String() }),
   usage: Type.Object({
     inputTokens: Type.Integer(),
@@ -30,7 +37,9 @@ export const EVENT_SCHEMAS = {
     cacheReadInputTokens: Type.Optional(Type.Integer()),
     cacheWriteInputTokens: Type.Optional(Type.Integer()),
     latencyMs: Type.Optional(Type.Integer()),
-    trace: Type.Optional(Type.Unknown()),
+    trace: Type.Optional(Type.Unknown({ description: 'The guardrail trace (GUARDRAIL_TRACE), as Bedrock sent it.' })),
+    performanceConfig: Type.Optional(Type.Object({ latency: Type.String() })),
+    serviceTier: Type.Optional(Type.Object({ type: Type.String() })),
     partial: Type.Optional(Type.Literal(true, { description: "Bedrock's metadata never came (cancelled, lost): the counts are estimates from the text streamed so far." })),
   }),
   error: Type.Object({
@@ -49,6 +58,7 @@ export type TextData = Static<typeof EVENT_SCHEMAS.text>
 export type ReasoningData = Static<typeof EVENT_SCHEMAS.reasoning>
 export type ToolUseData = Static<typeof EVENT_SCHEMAS.tool_use>
 export type ToolInputData = Static<typeof EVENT_SCHEMAS.tool_input>
+export type CitationData = Static<typeof EVENT_SCHEMAS.citation>
 export type BlockStopData = Static<typeof EVENT_SCHEMAS.block_stop>
 export type DeltaData = Static<typeof EVENT_SCHEMAS.delta>
 export type StopData = Static<typeof EVENT_SCHEMAS.stop>
@@ -61,6 +71,7 @@ export type RelayEvent =
   | { type: 'reasoning', data: ReasoningData }
   | { type: 'tool_use', data: ToolUseData }
   | { type: 'tool_input', data: ToolInputData }
+  | { type: 'citation', data: CitationData }
   | { type: 'block_stop', data: BlockStopData }
   | { type: 'delta', data: DeltaData }
   | { type: 'stop', data: StopData }
@@ -71,7 +82,7 @@ export type RelayEvent =
 export type RelayEventType = RelayEvent['type']
 
 export const RELAY_EVENT_TYPES: readonly RelayEventType[] = [
-  'start', 'text', 'reasoning', 'tool_use', 'tool_input', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done',
+  'start', 'text', 'reasoning', 'tool_use', 'tool_input', 'citation', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done',
 ]
 
 /**

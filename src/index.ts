@@ -7,7 +7,9 @@ export { ConfigError, DEFAULTS, loadConfig, type Config, type Env } from './conf
 export { createBedrockClient } from './bedrock/client.js'
 export { ERROR_CATALOGUE, ProxyError, type ErrorCode } from './errors.js'
 export type {
-  BlockStopData, DeltaData, DoneData, ErrorData, ReasoningData, RelayEvent, RelayEventType, StartData, StopData,
+  BlockStopData, CitationData, DeltaData, DoneData, ErrorData, ReasoningData, RelayEvent, RelayEventType, StartData, StopData,
   TextData, ToolInputData, ToolUseData, UsageData,
 } from './events.js'
 export { RELAY_EVENT_TYPES } from './events.js'
+export type { ConverseRequest } from './requests.js'
+export type { CallContext, FeaturePolicy, GuardrailSettings } from './bedrock/request-policy.js'

@@ -23,8 +23,11 @@ const CASES: Case[] = [
   { name: 'a JSON array', body: '[]', status: 400, code: 'bad_request' },
   { name: 'neither prompt nor messages', body: '{}', status: 400, code: 'bad_request', message: /exactly one/ },
   { name: 'both prompt and messages', body: JSON.stringify({ prompt: 'a', messages: [{ role: 'user', content: 'b' }] }), status: 400, code: 'bad_request', message: /exactly one/ },
-  { name: 'unknown field (toolConfig)', body: JSON.stringify({ prompt: 'a', toolConfig: { tools: [] } }), status: 400, code: 'bad_request', message: /additional properties/ },
-  { name: 'unknown field (additionalModelRequestFields)', body: JSON.stringify({ prompt: 'a', additionalModelRequestFields: {} }), status: 400, code: 'bad_request' },
+  // The guardrail and requestMetadata are the server's: a client can neither set nor turn them off.
+  { name: 'unknown field (guardrailConfig)', body: JSON.stringify({ prompt: 'a', guardrailConfig: { guardrailIdentifier: 'none' } }), status: 400, code: 'bad_request', message: /additional properties/ },
+  { name: 'unknown field (requestMetadata)', body: JSON.stringify({ prompt: 'a', requestMetadata: { proxyKey: 'someone-else' } }), status: 400, code: 'bad_request', message: /additional properties/ },
+  { name: 'toolConfig without tools', body: JSON.stringify({ prompt: 'a', toolConfig: { tools: [] } }), status: 400, code: 'bad_request' },
+  { name: 'additionalModelRequestFields key not allowed', body: JSON.stringify({ prompt: 'a', additionalModelRequestFields: { top_k: 5 } }), status: 400, code: 'option_not_allowed', message: /top_k/ },
   { name: 'wrong type: maxTokens as string', body: JSON.stringify({ prompt: 'a', maxTokens: '100' }), status: 400, code: 'bad_request', message: /maxTokens/ },
   { name: 'wrong type: prompt as number', body: JSON.stringify({ prompt: 5 }), status: 400, code: 'bad_request' },
   { name: 'empty prompt', body: JSON.stringify({ prompt: '' }), status: 400, code: 'bad_request' },

@@ -6,9 +6,9 @@ import { runBench } from '../bench/bench.js'
 import { renderChart } from '../bench/chart.js'
 import { renderSection, updateBenchmarksMd, EARLIER, SECTION_START } from '../bench/report.js'
 
-test('bench harness, tiny: our proxy and the obvious relay, every stream complete, tokens counted', { timeout: 90_000 }, async () => {
+test('bench harness, tiny: our proxy (its three surfaces) and the obvious relay, every stream complete, tokens counted', { timeout: 120_000 }, async () => {
   const result = await runBench({
-    paths: ['proxy', 'obvious-relay'],
+    paths: ['proxy', 'proxy-openai', 'proxy-ui-chat', 'obvious-relay'],
     concurrency: [2],
     lengths: [3],
     frameDelayMs: 5,
@@ -20,7 +20,7 @@ test('bench harness, tiny: our proxy and the obvious relay, every stream complet
     log: () => {},
   })
   assert.deepEqual(result.failures, [])
-  assert.deepEqual(result.groups.map((g) => g.path), ['proxy', 'obvious-relay'])
+  assert.deepEqual(result.groups.map((g) => g.path), ['proxy', 'proxy-openai', 'proxy-ui-chat', 'obvious-relay'])
   for (const group of result.groups) {
     assert.equal(group.runs.length, 1)
     const run = group.runs[0]

@@ -66,9 +66,29 @@ test('per-key budgets from the key file; tokenBudget 0 means none', async (t) =>
 
 test('what a finished call costs: usage when it came, else the estimated input if Bedrock may have read it', () => {
   const base = { streamId: 's', model: 'm', durationMs: 1 }
-  assert.equal(tokensOf({ ...base, outcome: 'completed', inputTokens: 10, outputTokens: 5 }, 400), 15)
-  assert.equal(tokensOf({ ...base, outcome: 'client_closed', inputTokens: 10, outputTokens: 3 }, 400), 13, 'a partial usage is taken as is')
-  assert.equal(tokensOf({ ...base, outcome: 'client_closed' }, 400), 100)
-  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_truncated', timeToFirstTokenMs: 5 }, 400), 100)
-  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_throttled' }, 400), 0, 'refused by Bedrock before it read anything')
+  const w = { budgetCacheReadPercent: 10, budgetCacheWritePercent: 125 }
+  assert.equal(tokensOf({ ...base, outcome: 'completed', inputTokens: 10, outputTokens: 5 }, 400, w), 15)
+  assert.equal(tokensOf({ ...base, outcome: 'client_closed', inputTokens: 10, outputTokens: 3 }, 400, w), 13, 'a partial usage is taken as is')
+  assert.equal(tokensOf({ ...base, outcome: 'client_closed' }, 400, w), 100)
+  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_truncated', timeToFirstTokenMs: 5 }, 400, w), 100)
+  assert.equal(tokensOf({ ...base, outcome: 'error', errorCode: 'upstream_throttled' }, 400, w), 0, 'refused by Bedrock before it read anything')
+})
+
+test('prompt-cache tokens are settled in the budget at their weight (BUDGET_CACHE_*_PERCENT)', async (t) => {
+  const h = await build(t, { env: { LOG_LEVEL: 'debug', BUDGET_CACHE_WRITE_PERCENT: '200', BUDGET_CACHE_READ_PERCENT: '50' } })
+  const body = { system: [{ text: 'Stable instructions. '.repeat(50) }, { cachePoint: { type: 'default' } }], prompt: 'hi' }
+  const post = async (): Promise<Record<string, number>> => {
+    const res = await fetchSse(`${h.url}/v1/converse-stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return res.events.find(e => e.event === 'usage')?.data as Record<string, number>
+  }
+  const settled = async (n: number): Promise<number[]> => {
+    await eventually(async () => h.logs.filter(l => l['msg'] === 'usage settled').length >= n)
+    return h.logs.filter(l => l['msg'] === 'usage settled').map(l => (l['budget'] as { tokens: number }).tokens)
+  }
+  const write = await post()
+  assert.ok((write['cacheWriteInputTokens'] ?? 0) > 0)
+  assert.deepEqual(await settled(1), [(write['inputTokens'] ?? 0) + (write['outputTokens'] ?? 0) + 2 * (write['cacheWriteInputTokens'] ?? 0)])
+  const read = await post()
+  assert.ok((read['cacheReadInputTokens'] ?? 0) > 0)
+  assert.equal((await settled(2))[1], (read['inputTokens'] ?? 0) + (read['outputTokens'] ?? 0) + Math.ceil((read['cacheReadInputTokens'] ?? 0) / 2))
 })

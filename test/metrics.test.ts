@@ -104,6 +104,21 @@ test('a /v1/converse call is counted apart from streams, its tokens with the res
   assert.equal(valueOf(m, 'bsp_output_tokens_total', { model: MODEL }), usage.outputTokens)
 })
 
+test('OpenAI chat completions count as what they are: a stream with stream: true, a non-streaming call without', async (t) => {
+  const h = await build(t)
+  const chat = async (stream: boolean): Promise<void> => {
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, stream, messages: [{ role: 'user', content: 'hi' }] }) })
+    assert.equal(res.status, 200)
+    await res.text()
+  }
+  await chat(false)
+  await chat(true)
+  const m = await scrape(h.url)
+  assert.equal(valueOf(m, 'bsp_converse_calls_total', { outcome: 'completed', code: '' }), 1)
+  assert.equal(valueOf(m, 'bsp_streams_total', { outcome: 'completed', code: '' }), 1)
+  assert.equal(valueOf(m, 'bsp_upstream_calls_total', { model: MODEL }), 2)
+})
+
 test('refusals before a stream are counted by error code', async (t) => {
   const h = await build(t)
   const post = async (body: unknown): Promise<number> => (await fetch(`${h.url}/v1/converse-stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status

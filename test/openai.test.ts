@@ -66,8 +66,13 @@ test('without stream: one chat.completion, reasoning as reasoning_content, max_t
 test('refusals arrive as the client\'s own error classes, in OpenAI\'s error shape, with Bedrock never called', async (t) => {
   const h = await build(t, { env: { API_KEYS: KEY_A } })
   const openai = client(h.url, KEY_A)
-  await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f' } }] }),
-    (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'bad_request' && err.type === 'invalid_request_error')
+  // A field this proxy cannot honour is refused, named, never dropped.
+  await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], n: 2 }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'bad_request' && err.type === 'invalid_request_error' && err.param === 'n')
+  await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], seed: 7 }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && /seed/.test(err.message))
+  await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'none' }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'tool_choice')
   await assert.rejects(openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], temperature: 1.5 }),
     (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'temperature')
   await assert.rejects(openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true }),
@@ -142,4 +147,89 @@ test('tricky text (newlines, lone CR, U+2028, emoji, a literal data: [DONE]) arr
   assert.equal(streamed, tricky)
   const whole = await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
   assert.equal(whole.choices[0]?.message.content, tricky)
+})
+
+test('a full tool loop with the openai client: tool_calls streamed, the tool output sent back as a tool message, the model answers from it', async (t) => {
+  const h = await build(t)
+  const openai = client(h.url)
+  const tools: OpenAI.ChatCompletionTool[] = [{
+    type: 'function',
+    function: { name: 'get_time', description: 'The current time in a city.', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+  }]
+  const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'What is the time in Paris? Use get_time.' }
+  const calls = new Map<number, { id: string, name: string, arguments: string }>()
+  let finish: string | null = null
+  for await (const chunk of await openai.chat.completions.create({ model: MODEL, messages: [question], tools, tool_choice: 'auto', stream: true })) {
+    const choice = chunk.choices[0]
+    for (const call of choice?.delta.tool_calls ?? []) {
+      const known = calls.get(call.index) ?? { id: call.id ?? '', name: call.function?.name ?? '', arguments: '' }
+      known.arguments += call.function?.arguments ?? ''
+      calls.set(call.index, known)
+    }
+    finish = choice?.finish_reason ?? finish
+  }
+  assert.equal(finish, 'tool_calls')
+  const call = calls.get(0)
+  assert.ok(call !== undefined && call.name === 'get_time' && call.id !== '')
+  assert.equal(typeof (JSON.parse(call.arguments) as { city: unknown }).city, 'string')
+  const sent = h.emulator.requests[0]?.body as { toolConfig: unknown }
+  assert.deepEqual(sent.toolConfig, {
+    tools: [{ toolSpec: { name: 'get_time', description: 'The current time in a city.', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } } }],
+    toolChoice: { auto: {} },
+  })
+
+  // The client runs the tool and sends its output back; the model answers from it.
+  const answer = await openai.chat.completions.create({
+    model: MODEL,
+    tools,
+    messages: [
+      question,
+      { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }] },
+      { role: 'tool', tool_call_id: call.id, content: '14:05' },
+    ],
+  })
+  assert.match(answer.choices[0]?.message.content ?? '', /14:05/)
+  const second = h.emulator.requests[1]?.body as { messages: Array<{ role: string, content: unknown[] }> }
+  assert.deepEqual(second.messages.map(m => m.role), ['user', 'assistant', 'user'])
+  assert.deepEqual(second.messages[2]?.content, [{ toolResult: { toolUseId: call.id, content: [{ text: '14:05' }] } }])
+
+  // Without stream, the tool call comes whole, content null beside it.
+  const whole = await openai.chat.completions.create({ model: MODEL, messages: [question], tools, tool_choice: { type: 'function', function: { name: 'get_time' } } })
+  assert.equal(whole.choices[0]?.finish_reason, 'tool_calls')
+  assert.equal(whole.choices[0]?.message.tool_calls?.[0]?.type, 'function')
+  assert.equal((whole.choices[0]?.message.tool_calls?.[0] as { function: { name: string } }).function.name, 'get_time')
+})
+
+test('tools and reasoning_effort under the operator\'s switches: refused when off (Bedrock not called), thinking budget clamped when on', async (t) => {
+  const off = await build(t, { env: { MAX_TOOLS: '0', REASONING_MAX_BUDGET_TOKENS: '0' } })
+  const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }]
+  await assert.rejects(client(off.url).chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'option_not_allowed')
+  await assert.rejects(client(off.url).chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], reasoning_effort: 'high' }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'option_not_allowed')
+  assert.equal(off.emulator.requests.length, 0)
+
+  const on = await build(t, { env: { REASONING_MAX_BUDGET_TOKENS: '2048', MAX_OUTPUT_TOKENS: '4096' } })
+  const completion = await client(on.url).chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'high' })
+  assert.ok((completion.choices[0]?.message as { reasoning_content?: string }).reasoning_content !== undefined, 'the thinking comes back as reasoning_content')
+  const sent = on.emulator.requests[0]?.body as { additionalModelRequestFields: { thinking: { budget_tokens: number } } }
+  assert.equal(sent.additionalModelRequestFields.thinking.budget_tokens, 2048)
+})
+
+test('developer messages join the system prompt; an image sent as a data URL reaches Bedrock as an image block', async (t) => {
+  const h = await build(t)
+  h.emulator.enqueue(textScenario('A red dot.'))
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=='
+  const completion = await client(h.url).chat.completions.create({
+    model: MODEL,
+    messages: [
+      { role: 'system', content: 'One.' },
+      { role: 'developer', content: [{ type: 'text', text: 'Two.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}`, detail: 'low' } }] },
+    ],
+  })
+  assert.equal(completion.choices[0]?.message.content, 'A red dot.')
+  const sent = h.emulator.requests[0]?.body as { system: unknown, messages: Array<{ content: unknown[] }> }
+  assert.deepEqual(sent.system, [{ text: 'One.\n\nTwo.' }])
+  assert.deepEqual(sent.messages[0]?.content, [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }])
 })

@@ -21,10 +21,12 @@ test('every /v1 route declares its kind; the hooks read the declaration', async 
     'GET /v1/converse-stream generate',
     'GET /v1/models read',
     'GET /v1/streams/:streamId resume',
+    'GET /v1/ui-chat/:chatId/stream resume',
     'POST /v1/chat/completions generate',
     'POST /v1/converse generate',
     'POST /v1/converse-stream generate',
     'POST /v1/tickets tickets',
+    'POST /v1/ui-chat generate',
   ])
 })
 

@@ -1,9 +1,18 @@
 // A route on the Vercel AI SDK's Bedrock provider (bench/servers/ai-sdk.ts); its UI
 // message stream is SSE of JSON parts, `text-delta` carrying the text, then `[DONE]`.
-import { parseJson, sseRequest } from './sse-request.js'
+import { parseJson, sseRequest, type Reading } from './sse-request.js'
 import { nodeEnv, type PathSpec } from './types.js'
 
 interface Part { type?: string, delta?: string, errorText?: string }
+
+/** The AI SDK's UI message stream: `text-delta` parts carry the text, then `[DONE]`. */
+export function readUiPart (message: { data: string }): Reading {
+  if (message.data === '[DONE]') return { end: true }
+  const part = parseJson(message.data) as Part | undefined
+  if (part?.type === 'text-delta') return { text: part.delta ?? '' }
+  if (part?.type === 'error') return { error: part.errorText ?? 'error part' }
+  return undefined
+}
 
 export const aiSdkPath: PathSpec = {
   id: 'ai-sdk',
@@ -11,12 +20,6 @@ export const aiSdkPath: PathSpec = {
   server: (ctx) => ({ command: process.execPath, args: ['--import', 'tsx', 'bench/servers/ai-sdk.ts'], env: nodeEnv(ctx) }),
   openStream: async (target, prompt, observer, signal) => await sseRequest({
     url: `${target.url}/chat?prompt=${encodeURIComponent(prompt)}`,
-    read (message) {
-      if (message.data === '[DONE]') return { end: true }
-      const part = parseJson(message.data) as Part | undefined
-      if (part?.type === 'text-delta') return { text: part.delta ?? '' }
-      if (part?.type === 'error') return { error: part.errorText ?? 'error part' }
-      return undefined
-    },
+    read: readUiPart,
   }, observer, signal),
 }

@@ -3,6 +3,7 @@ import { aiSdkPath } from './ai-sdk.js'
 import { obviousRelayPath } from './obvious-relay.js'
 import { portkeyPath } from './portkey.js'
 import { proxyPath } from './proxy.js'
+import { proxyOpenAIPath, proxyUiChatPath } from './proxy-surfaces.js'
 import { sdkDirectPath } from './sdk-direct.js'
 import type { PathId, PathSpec } from './types.js'
 
@@ -12,9 +13,14 @@ export const PATHS: Record<PathId, PathSpec> = {
   proxy: proxyPath,
   portkey: portkeyPath,
   'ai-sdk': aiSdkPath,
+  'proxy-openai': proxyOpenAIPath,
+  'proxy-ui-chat': proxyUiChatPath,
 }
 
 export const PATH_IDS = Object.keys(PATHS) as PathId[]
+
+/** The paths a full run compares; the proxy's other surfaces run as feature variants. */
+export const MAIN_PATH_IDS: PathId[] = ['obvious-relay', 'sdk-direct', 'proxy', 'portkey', 'ai-sdk']
 
 export function isPathId (id: string): id is PathId {
   return id in PATHS

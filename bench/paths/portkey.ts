@@ -1,9 +1,17 @@
 // The Portkey gateway (npm @portkey-ai/gateway) in headless mode, pointed at the emulator
 // with x-portkey-custom-host; it answers OpenAI chat-completion chunks, then `[DONE]`.
-import { parseJson, sseRequest } from './sse-request.js'
+import { parseJson, sseRequest, type Reading } from './sse-request.js'
 import { MODEL_ID, type PathSpec } from './types.js'
 
 interface Chunk { choices?: Array<{ delta?: { content?: string } }>, error?: unknown }
+
+/** OpenAI chat-completion chunks: the text of each, an `error` chunk, then `[DONE]`. */
+export function readOpenAIChunk (message: { data: string }): Reading {
+  if (message.data === '[DONE]') return { end: true }
+  const chunk = parseJson(message.data) as Chunk | undefined
+  if (chunk?.error !== undefined) return { error: JSON.stringify(chunk.error).slice(0, 200) }
+  return { text: chunk?.choices?.[0]?.delta?.content ?? '' }
+}
 
 export const portkeyPath: PathSpec = {
   id: 'portkey',
@@ -26,11 +34,6 @@ export const portkeyPath: PathSpec = {
       'x-portkey-custom-host': target.emulatorUrl,
     },
     body: JSON.stringify({ model: MODEL_ID, stream: true, messages: [{ role: 'user', content: prompt }] }),
-    read (message) {
-      if (message.data === '[DONE]') return { end: true }
-      const chunk = parseJson(message.data) as Chunk | undefined
-      if (chunk?.error !== undefined) return { error: JSON.stringify(chunk.error).slice(0, 200) }
-      return { text: chunk?.choices?.[0]?.delta?.content ?? '' }
-    },
+    read: readOpenAIChunk,
   }, observer, signal),
 }

@@ -2,10 +2,9 @@
 // timers. Nothing is dropped: every delta kind Bedrock sends has an event, and kinds
 // this version does not know pass through as `delta` events.
 // See https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
-import type { ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime'
+import type { ContentBlockDelta, ConverseStreamMetadataEvent, ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
 import type { RelayEvent, UsageData } from '../events.js'
-import { outputCharsOf } from '../usage-estimate.js'
 
 /** What the stream reported, for the stream's log line and for callers that account usage. */
 export interface StreamTally {
@@ -20,25 +19,76 @@ export interface StreamTally {
 
 /**
  * Maps one upstream event to relay events, handing each to `emit` (synchronously: no
- * generator per event on the hot path), and keeps the tally. `messageStop` and
+ * generator or array per event on the hot path), and keeps the tally. `messageStop` and
  * `metadata` are recorded: a stream is complete only with both (checkComplete).
  */
 export function mapUpstreamEvent (event: ConverseStreamOutput, tally: StreamTally, emit: (event: RelayEvent) => void): void {
   tally.firstEventAt ??= Date.now()
-  if (event.messageStop !== undefined) {
+  if (event.contentBlockDelta !== undefined) {
+    // The common case first: one delta per token.
+    const index = event.contentBlockDelta.contentBlockIndex ?? 0
+    const delta = event.contentBlockDelta.delta
+    if (delta !== undefined) mapDelta(index, delta, tally, emit)
+  } else if (event.contentBlockStart !== undefined) {
+    const index = event.contentBlockStart.contentBlockIndex ?? 0
+    const start = event.contentBlockStart.start
+    if (start?.toolUse !== undefined) {
+      const { toolUseId, name, type } = start.toolUse
+      emit({ type: 'tool_use', data: { index, toolUseId: toolUseId ?? '', name: name ?? '', ...(type !== undefined ? { type } : {}) } })
+    } else if (start !== undefined) {
+      emit({ type: 'delta', data: { index, kind: 'blockStart', value: toJsonSafe(start) } })
+    }
+  } else if (event.contentBlockStop !== undefined) {
+    emit({ type: 'block_stop', data: { index: event.contentBlockStop.contentBlockIndex ?? 0 } })
+  } else if (event.messageStop !== undefined) {
     tally.sawStop = true
     tally.stopReason = event.messageStop.stopReason ?? 'unknown'
     emit({ type: 'stop', data: { stopReason: tally.stopReason } })
   } else if (event.metadata !== undefined) {
     tally.sawMetadata = true
-    const { usage, metrics, trace } = event.metadata
-    tally.usage = { ...toUsage(usage), latencyMs: metrics?.latencyMs ?? 0, ...(trace !== undefined ? { trace } : {}) }
+    tally.usage = toMetadataUsage(event.metadata)
     emit({ type: 'usage', data: tally.usage })
-  } else {
-    for (const relayed of mapContentEvent(event)) {
-      tally.outputChars += outputCharsOf(relayed)
-      emit(relayed)
+  }
+  // messageStart: the role is always assistant, and `start` was already sent. Exception
+  // members are thrown by the SDK's deserializer before they reach us.
+}
+
+function mapDelta (index: number, delta: ContentBlockDelta, tally: StreamTally, emit: (event: RelayEvent) => void): void {
+  if (delta.text !== undefined) {
+    tally.outputChars += delta.text.length
+    emit({ type: 'text', data: { index, text: delta.text } })
+  } else if (delta.reasoningContent !== undefined) {
+    const r = delta.reasoningContent
+    if (r.text !== undefined) {
+      tally.outputChars += r.text.length
+      emit({ type: 'reasoning', data: { index, text: r.text } })
+    } else if (r.signature !== undefined) {
+      emit({ type: 'reasoning', data: { index, signature: r.signature } })
+    } else if (r.redactedContent !== undefined) {
+      emit({ type: 'reasoning', data: { index, redacted: toBase64(r.redactedContent) } })
     }
+  } else if (delta.toolUse !== undefined) {
+    const input = delta.toolUse.input ?? ''
+    tally.outputChars += input.length
+    emit({ type: 'tool_input', data: { index, input } })
+  } else if (delta.citation !== undefined) {
+    emit({ type: 'citation', data: { index, ...(toJsonSafe(delta.citation) as Record<string, unknown>) } })
+  } else {
+    // toolResult, image and members newer than this SDK: pass them on as they came.
+    const [kind, value] = Object.entries(delta)[0] ?? ['unknown', null]
+    emit({ type: 'delta', data: { index, kind: kind === '$unknown' ? 'unknown' : kind, value: toJsonSafe(value) } })
+  }
+}
+
+/** Bedrock's metadata event: usage, latency, and the extras (guardrail trace, latency mode, service tier). */
+function toMetadataUsage (metadata: ConverseStreamMetadataEvent): UsageData {
+  const { usage, metrics, trace, performanceConfig, serviceTier } = metadata
+  return {
+    ...toUsage(usage),
+    latencyMs: metrics?.latencyMs ?? 0,
+    ...(trace !== undefined ? { trace: toJsonSafe(trace) } : {}),
+    ...(performanceConfig?.latency !== undefined ? { performanceConfig: { latency: performanceConfig.latency } } : {}),
+    ...(serviceTier?.type !== undefined ? { serviceTier: { type: serviceTier.type } } : {}),
   }
 }
 
@@ -57,44 +107,6 @@ export function checkComplete (tally: StreamTally): void {
 
 export function newTally (): StreamTally {
   return { firstEventAt: undefined, stopReason: undefined, usage: undefined, outputChars: 0, sawStop: false, sawMetadata: false }
-}
-
-function * mapContentEvent (event: ConverseStreamOutput): Generator<RelayEvent> {
-  if (event.messageStart !== undefined) return // the role is always assistant; `start` was already sent
-  if (event.contentBlockStart !== undefined) {
-    const index = event.contentBlockStart.contentBlockIndex ?? 0
-    const start = event.contentBlockStart.start
-    if (start?.toolUse !== undefined) {
-      yield { type: 'tool_use', data: { index, toolUseId: start.toolUse.toolUseId ?? '', name: start.toolUse.name ?? '' } }
-    } else if (start !== undefined) {
-      yield { type: 'delta', data: { index, kind: 'blockStart', value: toJsonSafe(start) } }
-    }
-    return
-  }
-  if (event.contentBlockDelta !== undefined) {
-    const index = event.contentBlockDelta.contentBlockIndex ?? 0
-    const delta = event.contentBlockDelta.delta
-    if (delta === undefined) return
-    if (delta.text !== undefined) {
-      yield { type: 'text', data: { index, text: delta.text } }
-    } else if (delta.reasoningContent !== undefined) {
-      const r = delta.reasoningContent
-      if (r.text !== undefined) yield { type: 'reasoning', data: { index, text: r.text } }
-      else if (r.signature !== undefined) yield { type: 'reasoning', data: { index, signature: r.signature } }
-      else if (r.redactedContent !== undefined) yield { type: 'reasoning', data: { index, redacted: toBase64(r.redactedContent) } }
-    } else if (delta.toolUse !== undefined) {
-      yield { type: 'tool_input', data: { index, input: delta.toolUse.input ?? '' } }
-    } else {
-      // citation, toolResult, image and members newer than this SDK: pass them on as they came.
-      const [kind, value] = Object.entries(delta)[0] ?? ['unknown', null]
-      yield { type: 'delta', data: { index, kind: kind === '$unknown' ? 'unknown' : kind, value: toJsonSafe(value) } }
-    }
-    return
-  }
-  if (event.contentBlockStop !== undefined) {
-    yield { type: 'block_stop', data: { index: event.contentBlockStop.contentBlockIndex ?? 0 } }
-  }
-  // Exception members are thrown by the SDK's deserializer before they reach us.
 }
 
 export function toUsage (usage: TokenUsage | undefined): Omit<UsageData, 'latencyMs'> {

@@ -32,6 +32,8 @@ export interface StreamSummary {
   durationMs: number
   /** The token counts are estimates (Bedrock's metadata never came). */
   partial?: true
+  /** Answered as one JSON document (/v1/converse, a chat completion without `stream`), not streamed. */
+  document?: true
 }
 
 /** The slice of pino this module needs; keeps bedrock/ free of Fastify. */
@@ -155,13 +157,23 @@ export function attemptsOf (err: unknown): number | undefined {
   return typeof metadata?.attempts === 'number' ? metadata.attempts : undefined
 }
 
-/** Characters of text the request sends (system and messages), for a partial usage estimate. */
+/**
+ * Characters of text the request sends (system, messages with their tool inputs and
+ * results and reasoning, tool specs), for a partial usage estimate. Runs once per failed
+ * stream, never per event.
+ */
 function inputCharsOf (input: ConverseStreamCommandInput): number {
   let chars = 0
   for (const block of input.system ?? []) chars += block.text?.length ?? 0
   for (const message of input.messages ?? []) {
-    for (const block of message.content ?? []) chars += block.text?.length ?? 0
+    for (const block of message.content ?? []) {
+      if (block.text !== undefined) chars += block.text.length
+      else if (block.toolUse !== undefined) chars += JSON.stringify(block.toolUse.input ?? {}).length
+      else if (block.toolResult !== undefined) for (const item of block.toolResult.content ?? []) chars += item.text?.length ?? (item.json !== undefined ? JSON.stringify(item.json).length : 0)
+      else if (block.reasoningContent?.reasoningText !== undefined) chars += block.reasoningContent.reasoningText.text?.length ?? 0
+    }
   }
+  if (input.toolConfig?.tools !== undefined) chars += JSON.stringify(input.toolConfig.tools).length
   return chars
 }
 

@@ -2,6 +2,7 @@
 // credential variables; nothing else in the proxy reads process.env. Every problem is
 // collected and reported at once, so an operator fixes a broken deployment in one pass:
 // first each setting by its kind (read.ts), then the rules across settings.
+import { featureConfig } from './features.js'
 import { readSettings } from './read.js'
 import { allowedModels, checkBodiesInFlight, modelAliases, checkRequestTimeouts, endpoint, region, shutdownDelay } from './rules.js'
 import { securityConfig } from './security.js'
@@ -33,6 +34,7 @@ export function loadConfig (env: Env = process.env): Config {
     allowedModels: allowedModels(v),
     modelAliases: modelAliases(v, allowedModels(v), problems),
     maxOutputTokens: v.MAX_OUTPUT_TOKENS,
+    features: featureConfig(v, problems),
     heartbeatMs: v.HEARTBEAT_MS,
     upstreamFirstEventTimeoutMs: v.UPSTREAM_FIRST_EVENT_TIMEOUT_MS,
     upstreamIdleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,

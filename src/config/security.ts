@@ -25,6 +25,8 @@ export function securityConfig (v: Values, problems: string[]): SecurityConfig {
     maxOpenFollowers: v.MAX_OPEN_FOLLOWERS,
     tokenBudgetPerKey: v.TOKEN_BUDGET_PER_KEY,
     tokenBudgetPeriod: v.TOKEN_BUDGET_PERIOD,
+    budgetCacheReadPercent: v.BUDGET_CACHE_READ_PERCENT,
+    budgetCacheWritePercent: v.BUDGET_CACHE_WRITE_PERCENT,
     maxMessages: v.MAX_MESSAGES,
     maxPromptChars: v.MAX_PROMPT_CHARS,
   }

@@ -35,6 +35,8 @@ export const LIMITS = {
   MAX_FOLLOWERS_PER_KEY: int({ default: SECURITY_DEFAULTS.maxFollowersPerKey, min: 1, max: 100_000, doc: 'open followers (reconnects with `Last-Event-ID`, `GET /v1/streams/{id}`) per key at once; more answer 429 `too_many_streams`' }),
   MAX_OPEN_FOLLOWERS: int({ default: SECURITY_DEFAULTS.maxOpenFollowers, min: 1, max: 1_000_000, doc: 'open followers on this instance; more answer 503 `server_busy`' }),
   TOKEN_BUDGET_PER_KEY: int({ default: SECURITY_DEFAULTS.tokenBudgetPerKey, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'tokens (input + output) per key per period; `0` = no budget' }),
+  BUDGET_CACHE_READ_PERCENT: int({ default: SECURITY_DEFAULTS.budgetCacheReadPercent, min: 0, max: 1000, doc: 'how much a prompt-cache read token counts in the budget, in percent of an input token (Bedrock bills cache reads at about a tenth)' }),
+  BUDGET_CACHE_WRITE_PERCENT: int({ default: SECURITY_DEFAULTS.budgetCacheWritePercent, min: 0, max: 1000, doc: 'how much a prompt-cache write token counts in the budget, in percent of an input token (Bedrock bills cache writes at about 1.25 times)' }),
   TOKEN_BUDGET_PERIOD: enumOf({ values: BUDGET_PERIODS, default: SECURITY_DEFAULTS.tokenBudgetPeriod, doc: '`hour`, `day` or `month`, calendar periods in UTC' }),
   MAX_MESSAGES: int({ default: SECURITY_DEFAULTS.maxMessages, min: 1, max: 100_000, doc: 'messages per request' }),
   MAX_PROMPT_CHARS: int({ default: SECURITY_DEFAULTS.maxPromptChars, min: 1, max: 100_000_000, doc: 'characters of text per request (prompt + system + every message\'s text)' }),

@@ -5,6 +5,7 @@
 import type { Setting } from './kinds.js'
 import { BEDROCK, BROWSERS, REQUESTS, SERVER, SHUTDOWN, STREAMS } from './settings-service.js'
 import { AUTHENTICATION, LIMITS } from './settings-security.js'
+import { FEATURES } from './settings-features.js'
 import { METRICS, OVERLOAD, TRACING } from './settings-telemetry.js'
 
 export interface Section {
@@ -27,6 +28,11 @@ export const SECTIONS: readonly Section[] = [
     settings: AUTHENTICATION,
   },
   { title: 'Limits and budgets', settings: LIMITS },
+  {
+    title: 'Model features',
+    note: 'What clients may ask of Bedrock beyond a plain conversation (tools, thinking, caching, documents, tiers), and the guardrail on every call (see [Request](#request)).',
+    settings: FEATURES,
+  },
   { title: 'Shutdown', settings: SHUTDOWN },
   {
     title: 'Metrics',
@@ -44,7 +50,7 @@ export const SECTIONS: readonly Section[] = [
 // A name in two sections would be silently overwritten here: test/config.test.ts checks
 // that SETTINGS has as many entries as the sections together.
 export const SETTINGS = {
-  ...SERVER, ...BEDROCK, ...REQUESTS, ...STREAMS, ...BROWSERS, ...AUTHENTICATION, ...LIMITS, ...SHUTDOWN, ...METRICS, ...TRACING, ...OVERLOAD,
+  ...SERVER, ...BEDROCK, ...REQUESTS, ...STREAMS, ...BROWSERS, ...AUTHENTICATION, ...LIMITS, ...FEATURES, ...SHUTDOWN, ...METRICS, ...TRACING, ...OVERLOAD,
 }
 
 export type SettingName = keyof typeof SETTINGS

@@ -1,5 +1,6 @@
 // The validated configuration loadConfig (load.ts) returns: what the rest of the proxy
 // reads instead of the environment.
+import type { FeaturePolicy } from '../bedrock/request-policy.js'
 import type { SecurityConfig } from '../security/settings.js'
 import type { MetricsConfig, PressureConfig, TracingConfig } from '../telemetry/settings.js'
 
@@ -18,6 +19,8 @@ export interface Config {
   /** OpenAI-style names (MODEL_ALIASES) -> allowed model ids; the OpenAI-compatible routes read them. */
   modelAliases: ReadonlyMap<string, string>
   maxOutputTokens: number
+  /** What clients may ask of Bedrock beyond a plain conversation, and the server's guardrail (issue 12). */
+  features: FeaturePolicy
   heartbeatMs: number
   upstreamFirstEventTimeoutMs: number
   upstreamIdleTimeoutMs: number

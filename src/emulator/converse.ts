@@ -9,6 +9,8 @@ export interface ConverseBody {
   usage: { inputTokens: number, outputTokens: number, totalTokens: number, [k: string]: number }
   metrics: { latencyMs: number }
   trace?: unknown
+  performanceConfig?: unknown
+  serviceTier?: unknown
 }
 
 export type ConverseOutcome =
@@ -20,7 +22,7 @@ export type ConverseOutcome =
 /** What to answer, after how long: the whole generation time, as a real non-streaming call takes. */
 export interface ConversePlan { delayMs: number, outcome: ConverseOutcome }
 
-interface BlockState { text?: string, reasoning?: string, signature?: string, redacted?: string, tool?: { toolUseId: string, name: string, input: string } }
+interface BlockState { text?: string, citations?: unknown[], reasoning?: string, signature?: string, redacted?: string, tool?: { toolUseId: string, name: string, input: string } }
 
 type Json = Record<string, unknown>
 const asObject = (v: unknown): Json => (v !== null && typeof v === 'object' ? v as Json : {})
@@ -36,6 +38,7 @@ function applyEvent (type: string, payload: Json, blocks: Map<number, BlockState
     const delta = asObject(payload['delta'])
     const reasoning = asObject(delta['reasoningContent'])
     if (typeof delta['text'] === 'string') block.text = (block.text ?? '') + delta['text']
+    if (delta['citation'] !== undefined) (block.citations ??= []).push(delta['citation'])
     if (typeof reasoning['text'] === 'string') block.reasoning = (block.reasoning ?? '') + reasoning['text']
     if (typeof reasoning['signature'] === 'string') block.signature = reasoning['signature']
     if (typeof reasoning['redactedContent'] === 'string') block.redacted = reasoning['redactedContent']
@@ -58,7 +61,9 @@ function toContent (block: BlockState): Array<Record<string, unknown>> {
     content.push({ reasoningContent: { reasoningText: { text: block.reasoning, signature: block.signature } } })
   }
   if (block.redacted !== undefined) content.push({ reasoningContent: { redactedContent: block.redacted } })
-  if (block.text !== undefined) content.push({ text: block.text })
+  // A cited answer comes back from Converse as one citationsContent block: its text, then its citations.
+  if (block.citations !== undefined) content.push({ citationsContent: { content: [{ text: block.text ?? '' }], citations: block.citations } })
+  else if (block.text !== undefined) content.push({ text: block.text })
   if (block.tool) {
     let input: unknown
     // Converse returns tool input as a JSON document; the stream sends it as JSON text in pieces.
@@ -100,5 +105,7 @@ export function planConverse (scenario: Scenario, defaultFrameDelayMs: number): 
   }
   if (typeof meta['stopReason'] === 'string') body.stopReason = meta['stopReason']
   if (meta['trace'] !== undefined) body.trace = meta['trace']
+  if (meta['performanceConfig'] !== undefined) body.performanceConfig = meta['performanceConfig']
+  if (meta['serviceTier'] !== undefined) body.serviceTier = meta['serviceTier']
   return { delayMs, outcome: { kind: 'json', body } }
 }

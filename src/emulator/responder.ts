@@ -16,9 +16,15 @@
  *                F ms late; each delta's text is its send time, `<t:MS>` (stamp.ts; the benchmark)
  *   (anything)   a 60-120 word answer that echoes the prompt ("You asked about ...")
  *
+ * A request that uses tools, thinking, documents, prompt caching, a guardrail or the
+ * performance settings gets an answer that depends on them (features.ts): a tool call
+ * for a tool it offered, thinking with a signature, citations, cache token counts,
+ * `/guardrail` blocked with its trace.
+ *
  * inferenceConfig.maxTokens is honoured like Bedrock does: a longer answer is cut, stopReason max_tokens.
  * Pacing comes from the emulator's frameDelayMs (default 20 ms per chunk of 8 characters).
  */
+import { featureScenario, usesFeatures } from './features.js'
 import { messageScenario, textScenario, type MessageScenarioOptions, type Scenario, type Step } from './scenario.js'
 import { stampedScenario, type StampedScenarioOptions } from './stamp.js'
 import type { ResponderInput } from './types.js'
@@ -102,6 +108,10 @@ export function defaultResponder (req: ResponderInput): Scenario {
   const opts: MessageScenarioOptions = { usage: { inputTokens } }
   const reply = composeReply(prompt)
   const firstSentence = `${reply.split('. ')[0] ?? reply}.`
+  const body: Json = isObject(req.body) ? req.body : {}
+  // The slash commands that script faults keep working under a guardrail or with tools offered.
+  const featureCommand = !command.startsWith('/') || command === '/guardrail' || (command === '/tool' && body['toolConfig'] !== undefined)
+  if (featureCommand && usesFeatures(body)) return featureScenario({ body, prompt, inputTokens, reply }, req.promptCache ?? new Set())
 
   switch (command) {
     case '/reasoning':

@@ -30,8 +30,11 @@ export interface Scenario {
   stampText?: boolean
 }
 
+/** A ConverseStream citation delta (CitationsDelta): title, source, sourceContent, location. */
+export type CitationSpec = Record<string, unknown>
+
 export type BlockSpec =
-  | { text: string }
+  | { text: string, citations?: CitationSpec[] } // citations follow the block's text, as Bedrock streams them
   | { reasoning: { text: string, signature?: string } }
   | { redactedReasoning: Uint8Array | string } // bytes, or base64 text
   | { toolUse: { toolUseId: string, name: string, input: string } } // input is JSON text
@@ -53,6 +56,9 @@ export interface MessageScenarioOptions {
   /** Reported in metadata.metrics.latencyMs (default 250). */
   latencyMs?: number
   trace?: unknown
+  /** Echoed in metadata, as Bedrock does when the request set them. */
+  performanceConfig?: { latency: string }
+  serviceTier?: { type: string }
 }
 
 const DEFAULT_CHUNK_CHARS = 8
@@ -83,6 +89,7 @@ function blockSteps (block: BlockSpec, index: number, chunkChars: number): Step[
   const steps: Step[] = []
   if ('text' in block) {
     for (const text of chunkCodePoints(block.text, chunkChars)) steps.push(delta({ text }))
+    for (const citation of block.citations ?? []) steps.push(delta({ citation }))
   } else if ('reasoning' in block) {
     for (const text of chunkCodePoints(block.reasoning.text, chunkChars)) steps.push(delta({ reasoningContent: { text } }))
     if (block.reasoning.signature !== undefined) steps.push(delta({ reasoningContent: { signature: block.reasoning.signature } }))
@@ -128,6 +135,8 @@ export function messageScenario (blocks: BlockSpec[], opts: MessageScenarioOptio
   if (opts.usage?.cacheWriteInputTokens !== undefined) usage['cacheWriteInputTokens'] = opts.usage.cacheWriteInputTokens
   const metadata: Record<string, unknown> = { usage, metrics: { latencyMs: opts.latencyMs ?? DEFAULT_LATENCY_MS } }
   if (opts.trace !== undefined) metadata['trace'] = opts.trace
+  if (opts.performanceConfig !== undefined) metadata['performanceConfig'] = opts.performanceConfig
+  if (opts.serviceTier !== undefined) metadata['serviceTier'] = opts.serviceTier
   steps.push({ event: { metadata } })
 
   const scenario: Scenario = { steps }

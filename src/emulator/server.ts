@@ -9,6 +9,7 @@ import { defaultResponder } from './responder.js'
 import type { Scenario } from './scenario.js'
 import { ResponseSink, type Protocol } from './sink.js'
 import { createDualServer } from './transport.js'
+import { validateConverseInput } from './validate.js'
 import type { Emulator, EmulatorOptions, EmulatorRequest, Operation, Outcome, Responder } from './types.js'
 
 const DEFAULT_FRAME_DELAY_MS = 20
@@ -32,6 +33,8 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
   const logger = opts.logger
   let responder: Responder = opts.responder ?? defaultResponder
   const queue: Scenario[] = []
+  const promptCache = new Set<string>()
+  const validate = opts.validate ?? true
   const requests: EmulatorRequest[] = []
   const changes = new EventEmitter().setMaxListeners(0)
   let nextId = 1
@@ -73,9 +76,15 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
       settle('error')
       return sendHttpError(sink, 400, 'ValidationException', 'Request body is not valid JSON')
     }
+    // Bedrock checks the request before any model runs; a queued scenario is not used then.
+    const invalid = validate ? validateConverseInput(record.body) : undefined
+    if (invalid !== undefined) {
+      settle('error')
+      return sendHttpError(sink, 400, 'ValidationException', invalid)
+    }
     const finish = (f: Finish): void => settle(f)
     try {
-      const scenario = queue.shift() ?? await responder({ id, operation, modelId, body: record.body })
+      const scenario = queue.shift() ?? await responder({ id, operation, modelId, body: record.body, promptCache })
       if (operation === 'converse') await playConverse(sink, planConverse(scenario, frameDelayMs), finish)
       else await playStream(sink, scenario, frameDelayMs, finish)
     } catch (err) {
@@ -145,6 +154,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     reset: () => {
       queue.length = 0
       requests.length = 0
+      promptCache.clear()
       nextId = 1
       changes.emit('change')
     },

@@ -31,6 +31,8 @@ export interface ResponderInput {
   modelId: string
   // The Converse input as sent by an arbitrary client: responders pick what they need from it.
   body: any
+  /** This emulator's prompt cache (prefix hashes), for cache write/read token counts. */
+  promptCache?: Set<string>
 }
 
 /** Picks the scenario for a request when the queue is empty. */
@@ -52,6 +54,8 @@ export interface EmulatorOptions {
   /** Default: the demo responder (answers the last user message, slash commands pick faults). */
   responder?: Responder
   logger?: EmulatorLogger
+  /** Refuse what Bedrock would refuse (validate.ts) with HTTP 400 ValidationException before any scenario plays (default true). */
+  validate?: boolean
 }
 
 export interface Emulator {

@@ -8,6 +8,9 @@
 import { Type, type Static } from 'typebox'
 
 const closed = { additionalProperties: false } as const
+// Bedrock's own rules for tool names and tool use ids (OpenAI's function names follow the same).
+const toolName = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' })
+const toolCallId = Type.String({ pattern: '^[a-zA-Z0-9_-]{1,64}$' })
 
 const TextPart = Type.Object({ type: Type.Literal('text'), text: Type.String() }, closed)
 const ImagePart = Type.Object({
@@ -26,12 +29,34 @@ const UserMessage = Type.Object({
   role: Type.Literal('user'),
   content: Type.Union([Type.String(), Type.Array(Type.Union([TextPart, ImagePart]), { minItems: 1 })]),
 }, closed)
+const ToolCall = Type.Object({
+  id: toolCallId,
+  type: Type.Literal('function'),
+  function: Type.Object({ name: toolName, arguments: Type.String({ description: 'The JSON text of the input.' }) }, closed),
+}, closed)
 const AssistantMessage = Type.Object({
   role: Type.Literal('assistant'),
-  content: Type.Union([Type.String(), Type.Array(TextPart, { minItems: 1 })]),
+  content: Type.Optional(Type.Union([Type.String(), Type.Array(TextPart, { minItems: 1 }), Type.Null()])),
+  tool_calls: Type.Optional(Type.Array(ToolCall, { minItems: 1 })),
 }, closed)
+const ToolMessage = Type.Object({
+  role: Type.Literal('tool'),
+  tool_call_id: toolCallId,
+  content: Type.Union([Type.String(), Type.Array(TextPart, { minItems: 1 })]),
+}, { ...closed, description: 'The output of a tool the client ran: a toolResult in the next user turn.' })
 
-export const ChatMessage = Type.Union([SystemMessage, UserMessage, AssistantMessage])
+export const ChatMessage = Type.Union([SystemMessage, UserMessage, AssistantMessage, ToolMessage])
+
+const FunctionTool = Type.Object({
+  type: Type.Literal('function'),
+  function: Type.Object({
+    name: toolName,
+    description: Type.Optional(Type.String({ minLength: 1 })),
+    parameters: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'A JSON Schema of the input.' })),
+    // Bedrock does not promise schema-exact input: `strict: true` would be a promise not kept.
+    strict: Type.Optional(Type.Union([Type.Literal(false), Type.Null()])),
+  }, closed),
+}, closed)
 
 export const ChatCompletionBody = Type.Object({
   model: Type.String({ minLength: 1, maxLength: 2048, description: 'An allowed model id, or an alias from MODEL_ALIASES.' }),
@@ -47,7 +72,18 @@ export const ChatCompletionBody = Type.Object({
     Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), { maxItems: 32 }),
     Type.Null(),
   ])),
+  tools: Type.Optional(Type.Array(FunctionTool, { minItems: 1, description: 'Function tools (toolConfig): the client runs them; MAX_TOOLS, MAX_TOOL_CONFIG_BYTES.' })),
+  tool_choice: Type.Optional(Type.Union([
+    Type.Enum(['auto', 'required'], { description: '`none` has no Bedrock equivalent: leave out `tools` instead.' }),
+    Type.Object({ type: Type.Literal('function'), function: Type.Object({ name: toolName }, closed) }, closed),
+    Type.Null(),
+  ])),
+  reasoning_effort: Type.Optional(Type.Union([
+    Type.Enum(['minimal', 'low', 'medium', 'high'], { description: 'Extended thinking: low 1024, medium 4096, high 16384 tokens (clamped to REASONING_MAX_BUDGET_TOKENS); minimal: none.' }),
+    Type.Null(),
+  ])),
   // Defaults only: the value a client library sends when the caller set nothing.
+  parallel_tool_calls: Type.Optional(Type.Union([Type.Literal(true), Type.Null()])),
   n: Type.Optional(Type.Union([Type.Literal(1), Type.Null()])),
   presence_penalty: Type.Optional(Type.Union([Type.Literal(0), Type.Null()])),
   frequency_penalty: Type.Optional(Type.Union([Type.Literal(0), Type.Null()])),
@@ -98,6 +134,11 @@ export const ChatCompletion = Type.Object({
       role: Type.Literal('assistant'),
       content: Type.Union([Type.String(), Type.Null()]),
       reasoning_content: Type.Optional(Type.String()),
+      tool_calls: Type.Optional(Type.Array(Type.Object({
+        id: Type.String(),
+        type: Type.Literal('function'),
+        function: Type.Object({ name: Type.String(), arguments: Type.String() }),
+      }))),
       refusal: Type.Null(),
     }),
     logprobs: Type.Null(),

@@ -17,9 +17,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { resolveModel } from '../bedrock/converse-input.js'
 import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
-import { estimateTokens, TokenBudget, type Reservation } from '../security/budget.js'
+import { billedTokens, estimateTokens, TokenBudget, type CacheWeights, type Reservation } from '../security/budget.js'
 import { checkInput } from '../security/input-limits.js'
 import type { Principal } from '../security/principal.js'
+import type { ConverseRequest } from '../requests.js'
 import { converseRequestOf } from './converse-request.js'
 import { kindOf } from './route-kind.js'
 
@@ -91,7 +92,7 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
       openCalls -= 1
       const { reservation } = held
       if (held.slot) store.releaseSlot(slotKey, slotId).catch(err => request.log.warn({ err }, 'stream slot release failed'))
-      const spent = summary !== undefined ? tokensOf(summary, inputChars) : 0
+      const spent = summary !== undefined ? tokensOf(summary, inputChars, security) : 0
       if (reservation === undefined && spent === 0) return
       const settled = reservation !== undefined
         ? budget.settle(principal.id, reservation, spent)
@@ -105,8 +106,7 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
       if (!admission.held) admission.finish()
     })
 
-    const maxOutput = Math.min(body.maxTokens ?? config.maxOutputTokens, config.maxOutputTokens)
-    const taken = await budget.reserve(principal.id, budgetOf(principal), estimateTokens(inputChars) + maxOutput)
+    const taken = await budget.reserve(principal.id, budgetOf(principal), reservationOf(body, inputChars, config.maxOutputTokens, security))
     // The client may have left while we waited: finish() already ran, so give this back here.
     if (admission.finished) {
       await budget.settle(principal.id, taken, 0)
@@ -167,12 +167,48 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
  * whenever Bedrock may have read it: the client left, or the call failed after Bedrock
  * had started answering. Calls refused before that cost nothing.
  */
-export function tokensOf (summary: StreamSummary, inputChars: number): number {
-  if (summary.inputTokens !== undefined || summary.outputTokens !== undefined) {
-    return (summary.inputTokens ?? 0) + (summary.outputTokens ?? 0)
-  }
+export function tokensOf (summary: StreamSummary, inputChars: number, weights: CacheWeights): number {
+  if (summary.inputTokens !== undefined || summary.outputTokens !== undefined) return billedTokens(summary, weights)
   const reached = summary.outcome === 'client_closed' || summary.timeToFirstTokenMs !== undefined
   return reached ? estimateTokens(inputChars) : 0
+}
+
+/**
+ * The most a call can cost, reserved at admission: its input, estimated from its text
+ * and its binary documents (at the cache-write weight when it asks for prompt caching,
+ * which may write all of it), plus its output cap, which bounds thinking tokens too
+ * (they are output tokens).
+ */
+export function reservationOf (body: ConverseRequest, inputChars: number, maxOutputTokens: number, weights: CacheWeights): number {
+  const maxOutput = Math.min(body.maxTokens ?? maxOutputTokens, maxOutputTokens)
+  const input = estimateTokens(inputChars + documentBytesOf(body))
+  const caching = asksForCaching(body)
+  return (caching ? Math.ceil(input * Math.max(100, weights.budgetCacheWritePercent) / 100) : input) + maxOutput
+}
+
+/**
+ * Bytes of the binary documents a request sends, decoded. A page of PDF costs some
+ * thousand tokens and MAX_PROMPT_CHARS cannot see it: a byte per character is a generous
+ * upper bound (most of a PDF's bytes are fonts and images), and the reservation is the
+ * most a call may cost; it settles with Bedrock's real usage.
+ */
+function documentBytesOf (body: ConverseRequest): number {
+  let bytes = 0
+  for (const message of body.messages ?? []) {
+    if (typeof message.content === 'string') continue
+    for (const block of message.content) {
+      const docs = 'document' in block ? [block.document] : 'toolResult' in block ? block.toolResult.content.flatMap(c => 'document' in c ? [c.document] : []) : []
+      for (const doc of docs) if ('bytes' in doc.source) bytes += Buffer.byteLength(doc.source.bytes, 'base64')
+    }
+  }
+  return bytes
+}
+
+function asksForCaching (body: ConverseRequest): boolean {
+  const isCachePoint = (block: object): boolean => 'cachePoint' in block
+  return (Array.isArray(body.system) && body.system.some(isCachePoint)) ||
+    (body.toolConfig?.tools.some(isCachePoint) ?? false) ||
+    (body.messages?.some(m => typeof m.content !== 'string' && m.content.some(isCachePoint)) ?? false)
 }
 
 /** Runs `release` once when the response closes, or at once if it already has. */

@@ -30,8 +30,7 @@ async function metrics (app: FastifyInstance): Promise<void> {
   })
 
   app.callEvents.onFinished(function countCall (request: FastifyRequest, summary: StreamSummary) {
-    // POST /v1/converse is the one non-streaming call; every other summary is a stream's.
-    proxyMetrics.callFinished(request.routeOptions.url === '/v1/converse' ? 'converse' : 'stream', summary, request.principal)
+    proxyMetrics.callFinished(summary.document === true ? 'converse' : 'stream', summary, request.principal)
   })
   app.callEvents.onHeartbeat(() => proxyMetrics.heartbeat())
 

@@ -11,6 +11,7 @@ import { ProxyError } from '../errors.js'
 import { converseRequestOf } from '../plugins/converse-request.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
+import { callContextOf } from './call-context.js'
 
 export interface CollectedAnswer { answer: Answer, callId: string, model: string }
 
@@ -18,9 +19,9 @@ export interface CollectedAnswer { answer: Answer, callId: string, model: string
 export async function collectAnswer (request: FastifyRequest, reply: FastifyReply): Promise<CollectedAnswer | undefined> {
   const app = request.server
   const config = app.proxyConfig
-  const input = toConverseInput(converseRequestOf(request), config)
-  if (clientGone(reply)) return undefined
   const callId = newStreamId()
+  const input = toConverseInput(converseRequestOf(request), config, callContextOf(request, callId))
+  if (clientGone(reply)) return undefined
   const log = request.log.child({ callId })
   const controller = new AbortController()
   // The response's close, not request.signal, which on POST fires once the body is read (FIELD-NOTES 10).
@@ -41,8 +42,9 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
     emit: answer.add,
     waitForRoom: () => undefined,
     onFinish (summary: StreamSummary) {
-      log.info({ call: summary }, 'call finished')
-      app.callEvents.finished(request, summary)
+      const call: StreamSummary = { ...summary, document: true }
+      log.info({ call }, 'call finished')
+      app.callEvents.finished(request, call)
     },
   })
   if (answer.error !== undefined) {

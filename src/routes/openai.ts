@@ -61,6 +61,9 @@ export async function openAIRoutes (fastify: FastifyInstance): Promise<void> {
 
 function toChatCompletion ({ answer, callId, model }: CollectedAnswer): ChatCompletionResult {
   const reasoning = answer.reasoningText
+  const toolCalls = answer.blocks.flatMap(b => 'toolUse' in b
+    ? [{ id: b.toolUse.toolUseId, type: 'function' as const, function: { name: b.toolUse.name, arguments: b.toolUse.input === '' ? '{}' : b.toolUse.input } }]
+    : [])
   return {
     id: `chatcmpl-${callId}`,
     object: 'chat.completion',
@@ -68,7 +71,14 @@ function toChatCompletion ({ answer, callId, model }: CollectedAnswer): ChatComp
     model,
     choices: [{
       index: 0,
-      message: { role: 'assistant', content: answer.text, ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}), refusal: null },
+      message: {
+        role: 'assistant',
+        // OpenAI's shape: no text beside tool calls is null, not ''.
+        content: answer.text === '' && toolCalls.length > 0 ? null : answer.text,
+        ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}),
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        refusal: null,
+      },
       logprobs: null,
       finish_reason: finishReasonOf(answer.stopReason ?? 'end_turn'),
     }],

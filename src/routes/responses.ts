@@ -21,10 +21,13 @@ export const ErrorResponses = { '4xx': ErrorBody, '5xx': ErrorBody }
 
 export const ConverseResult = Type.Object({
   text: Type.String({ description: 'The text blocks of the answer, joined.' }),
-  content: Type.Array(Type.Unknown(), { description: "Bedrock's content blocks, bytes as base64." }),
+  content: Type.Array(Type.Unknown(), { description: "Bedrock's content blocks (text, reasoningContent with its signature, toolUse, citationsContent ...), bytes as base64: send them back as they are in the next turn's messages." }),
   stopReason: Type.String(),
   usage: EVENT_SCHEMAS.usage,
   metrics: Type.Object({ latencyMs: Type.Integer() }),
+  trace: Type.Optional(Type.Unknown({ description: 'The guardrail trace, when GUARDRAIL_TRACE is on.' })),
+  performanceConfig: Type.Optional(Type.Object({ latency: Type.String() })),
+  serviceTier: Type.Optional(Type.Object({ type: Type.String() })),
 })
 
 export const TicketResult = Type.Object({ ticket: Type.String(), expiresAt: Type.String({ description: 'ISO time.' }) })

@@ -15,6 +15,7 @@ import { SSE_HEADERS } from '../sse/event-stream.js'
 import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { newStreamId } from '../streams/registry.js'
 import { StreamSession } from '../streams/session.js'
+import { callContextOf } from './call-context.js'
 import { localReader } from './sse-reply.js'
 
 export interface StreamSurface {
@@ -48,10 +49,10 @@ export const NATIVE_SURFACE: StreamSurface = {
 export async function startStream (request: FastifyRequest, reply: FastifyReply, surface: StreamSurface): Promise<FastifyReply> {
   const app = request.server
   const config = app.proxyConfig
-  const input = toConverseInput(converseRequestOf(request), config) // throws 4xx before anything is streamed
+  const streamId = newStreamId()
+  const input = toConverseInput(converseRequestOf(request), config, callContextOf(request, streamId)) // throws 4xx before anything is streamed
   // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
   if (clientGone(reply)) return reply.hijack()
-  const streamId = newStreamId()
   const log = request.log.child({ streamId })
   const owner = ownerOf(request.principal)
   const remote = app.redisStreams

@@ -19,6 +19,7 @@ import { converseStreamRoutes } from './converse-stream.js'
 import { openAIRoutes } from './openai.js'
 import { streamRoutes } from './streams.js'
 import { ticketRoutes } from './tickets.js'
+import { uiChatRoutes } from './ui-chat.js'
 
 export interface DeclaredRoute { method: string, url: string, kind: RouteKind }
 
@@ -38,4 +39,5 @@ export async function v1Routes (app: FastifyInstance, opts: V1Options): Promise<
   await app.register(streamRoutes)
   await app.register(ticketRoutes)
   await app.register(openAIRoutes)
+  await app.register(uiChatRoutes)
 }

@@ -32,6 +32,32 @@ export function periodWindow (period: BudgetPeriod, nowMs: number): PeriodWindow
   }
 }
 
+/** How much a prompt-cache token counts, in percent of an input token (BUDGET_CACHE_*_PERCENT). */
+export interface CacheWeights {
+  budgetCacheReadPercent: number
+  budgetCacheWritePercent: number
+}
+
+export interface BilledUsage {
+  inputTokens?: number | undefined
+  outputTokens?: number | undefined
+  cacheReadInputTokens?: number | undefined
+  cacheWriteInputTokens?: number | undefined
+}
+
+/**
+ * What a call's usage weighs in the budget. Bedrock's `inputTokens` leaves out the
+ * prompt-cache tokens, which are billed apart (reads at about a tenth, writes at about
+ * 1.25 times an input token), so they are added at their weight; counting them as 0
+ * would let a cached prompt run outside the budget. Reasoning (thinking) tokens are
+ * output tokens in Bedrock's usage, and bounded by maxTokens at admission.
+ */
+export function billedTokens (usage: BilledUsage, weights: CacheWeights): number {
+  const cacheRead = Math.ceil((usage.cacheReadInputTokens ?? 0) * weights.budgetCacheReadPercent / 100)
+  const cacheWrite = Math.ceil((usage.cacheWriteInputTokens ?? 0) * weights.budgetCacheWritePercent / 100)
+  return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) + cacheRead + cacheWrite
+}
+
 // Used only when Bedrock's usage never arrived (a client that left early): the input
 // was sent and is billed.
 export { estimateTokens } from '../usage-estimate.js'

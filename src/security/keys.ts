@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
+import type { GuardrailSettings } from '../bedrock/request-policy.js'
 
 export interface KeyLimits {
   /** Requests per RATE_LIMIT_WINDOW_MS; default RATE_LIMIT_MAX. */
@@ -13,6 +14,8 @@ export interface KeyLimits {
   concurrentStreams?: number
   /** Tokens (input + output) per TOKEN_BUDGET_PERIOD; default TOKEN_BUDGET_PER_KEY (0 = unlimited). */
   tokenBudget?: number
+  /** This key's own Bedrock guardrail, instead of GUARDRAIL_IDENTIFIER's (clients cannot change either). */
+  guardrail?: GuardrailSettings
 }
 
 export interface ApiKey {
@@ -28,7 +31,8 @@ export interface ApiKey {
 export const MIN_KEY_CHARS = 20
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
 const HEX_DIGEST = /^[0-9a-f]{64}$/
-const FILE_FIELDS = new Set(['name', 'key', 'sha256', 'models', 'rateLimit', 'concurrentStreams', 'tokenBudget'])
+const FILE_FIELDS = new Set(['name', 'key', 'sha256', 'models', 'rateLimit', 'concurrentStreams', 'tokenBudget', 'guardrail'])
+const GUARDRAIL_FIELDS = new Set(['identifier', 'version', 'streamProcessingMode', 'trace'])
 const LIMIT_FIELDS = ['rateLimit', 'concurrentStreams', 'tokenBudget'] as const
 
 export function sha256 (text: string): Buffer {
@@ -77,6 +81,10 @@ export function readKeyFile (path: string, problems: string[]): ApiKey[] {
         problems.push(`${where} (${name}).${field} must be a whole number${field === 'tokenBudget' ? ' (0 = unlimited)' : ' of at least 1'}`)
       } else limits[field] = value
     }
+    if (item['guardrail'] !== undefined) {
+      const guardrail = readGuardrail(item['guardrail'], `${where} (${name}).guardrail`, problems)
+      if (guardrail !== undefined) limits.guardrail = guardrail
+    }
     const models = item['models']
     if (models !== undefined && (!Array.isArray(models) || models.length === 0 || !models.every(m => typeof m === 'string'))) {
       problems.push(`${where} (${name}).models must be a non-empty list of model ids`)
@@ -84,6 +92,28 @@ export function readKeyFile (path: string, problems: string[]): ApiKey[] {
     if (digest !== undefined) keys.push({ name, digest, limits, ...(Array.isArray(models) ? { models: models.map(String) } : {}) })
   }
   return keys
+}
+
+/** `guardrail: { identifier, version, streamProcessingMode?, trace? }`, as the GUARDRAIL_* settings take them. */
+function readGuardrail (value: unknown, where: string, problems: string[]): GuardrailSettings | undefined {
+  if (!isRecord(value)) { problems.push(`${where} must be an object { identifier, version, streamProcessingMode?, trace? }`); return undefined }
+  const unknown = Object.keys(value).filter(field => !GUARDRAIL_FIELDS.has(field))
+  if (unknown.length > 0) problems.push(`${where} has unknown fields: ${unknown.join(', ')}`)
+  const { identifier, version, streamProcessingMode: mode, trace } = value
+  const before = problems.length
+  if (typeof identifier !== 'string' || !/^[A-Za-z0-9:/._-]{1,2048}$/.test(identifier)) problems.push(`${where}.identifier must be a guardrail id or ARN`)
+  // YAML reads `version: 1` as a number.
+  const versionText = typeof version === 'number' ? String(version) : version
+  if (typeof versionText !== 'string' || !/^(DRAFT|[1-9][0-9]{0,7})$/.test(versionText)) problems.push(`${where}.version must be DRAFT or a version number`)
+  if (mode !== undefined && mode !== 'sync' && mode !== 'async') problems.push(`${where}.streamProcessingMode must be sync or async`)
+  if (trace !== undefined && trace !== 'enabled' && trace !== 'disabled' && trace !== 'enabled_full') problems.push(`${where}.trace must be enabled, disabled or enabled_full`)
+  if (problems.length > before) return undefined
+  return {
+    identifier: identifier as string,
+    version: versionText as string,
+    ...(mode !== undefined ? { streamProcessingMode: mode as 'sync' | 'async' } : {}),
+    ...(trace !== undefined ? { trace: trace as 'enabled' | 'disabled' | 'enabled_full' } : {}),
+  }
 }
 
 /** Cross-checks: unique names and keys, per-key models inside the global allowlist. */

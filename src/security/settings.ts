@@ -35,6 +35,9 @@ export interface SecurityConfig {
   /** Tokens per key per period; 0 = no budget. */
   tokenBudgetPerKey: number
   tokenBudgetPeriod: BudgetPeriod
+  /** Weights of prompt-cache tokens in the budget, in percent of an input token. */
+  budgetCacheReadPercent: number
+  budgetCacheWritePercent: number
   maxMessages: number
   maxPromptChars: number
 }
@@ -50,6 +53,9 @@ export const SECURITY_DEFAULTS = {
   // About a few dollars a day per key on small models: a cap, not a quota plan.
   tokenBudgetPerKey: 1_000_000,
   tokenBudgetPeriod: 'day',
+  // Bedrock's prices for Anthropic models: cache reads 0.1x, writes 1.25x an input token.
+  budgetCacheReadPercent: 10,
+  budgetCacheWritePercent: 125,
   maxMessages: 100,
   maxPromptChars: 100_000,
 } as const

@@ -53,7 +53,7 @@ export class ProxyMetrics {
     }
     this.#gauges = gauges
     this.#streams = new Counter({ name: 'bsp_streams_total', help: 'Finished streams by outcome and error code ("" when none).', labelNames: ['outcome', 'code'], registers })
-    this.#converseCalls = new Counter({ name: 'bsp_converse_calls_total', help: 'Finished /v1/converse calls by outcome and error code.', labelNames: ['outcome', 'code'], registers })
+    this.#converseCalls = new Counter({ name: 'bsp_converse_calls_total', help: 'Finished non-streaming calls (/v1/converse, /v1/chat/completions without stream) by outcome and error code.', labelNames: ['outcome', 'code'], registers })
     this.#ttft = new Histogram({ name: 'bsp_time_to_first_token_seconds', help: 'From the upstream call to its first event.', labelNames: ['model'], buckets: TTFT_BUCKETS_S, registers })
     this.#duration = new Histogram({ name: 'bsp_stream_duration_seconds', help: 'Duration of the upstream call of a stream.', labelNames: ['model'], buckets: DURATION_BUCKETS_S, registers })
     const tokenLabels = sources.byKey ? ['model', 'key'] : ['model']

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { resolveModel, toConverseInput, type ModelPolicy } from '../../src/bedrock/converse-input.js'
+import { loadConfig } from '../../src/config.js'
 import { ProxyError } from '../../src/errors.js'
 
-const POLICY: ModelPolicy = { defaultModelId: 'default.model', allowedModels: new Set(['default.model', 'other.model']), maxOutputTokens: 1000 }
+const POLICY: ModelPolicy = { defaultModelId: 'default.model', allowedModels: new Set(['default.model', 'other.model']), maxOutputTokens: 1000, features: loadConfig({}).features }
 
 function refusal (fn: () => unknown): ProxyError {
   try { fn() } catch (err) { if (err instanceof ProxyError) return err; throw err }
@@ -74,4 +75,57 @@ test('image bytes that are not base64 are refused with their path', () => {
     assert.equal(err.message, 'messages/0/content/1/image/source/bytes must be base64.')
   }
   for (const bytes of ['AAAA', 'AA==', 'AAA=', '+/+/']) assert.doesNotThrow(() => toConverseInput(image('webp', bytes), POLICY), bytes)
+})
+
+// Issue 12: the blocks and options beyond a plain conversation, in Bedrock's shapes.
+const OPEN: ModelPolicy = {
+  ...POLICY,
+  features: { ...POLICY.features, allowedModelRequestFields: new Set(['top_k', 'thinking']), allowLatencyOptimized: true, allowedServiceTiers: new Set(['flex']) },
+}
+
+test('tool use and results, reasoning, documents and cache points map to Bedrock\'s blocks, bytes decoded', () => {
+  const pdf = Buffer.from('%PDF-1.7')
+  const input = toConverseInput({
+    system: [{ text: 'rules' }, { cachePoint: { type: 'default' } }],
+    messages: [
+      { role: 'user', content: [{ document: { format: 'pdf', name: 'Spec', source: { bytes: pdf.toString('base64') }, citations: { enabled: true } } }, { text: 'read it' }] },
+      {
+        role: 'assistant',
+        content: [
+          { reasoningContent: { reasoningText: { text: 'hmm', signature: 'sig' } } },
+          { reasoningContent: { redactedContent: 'AAEC' } },
+          { toolUse: { toolUseId: 't1', name: 'f', input: { a: 1 } } },
+        ],
+      },
+      { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ json: { ok: true } }, { text: 'done' }], status: 'success' } }] },
+    ],
+    toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }], toolChoice: { tool: { name: 'f' } } },
+  }, POLICY)
+  assert.deepEqual(input.system, [{ text: 'rules' }, { cachePoint: { type: 'default' } }])
+  assert.deepEqual(input.messages?.[0]?.content?.[0], { document: { format: 'pdf', name: 'Spec', source: { bytes: pdf }, citations: { enabled: true } } })
+  assert.deepEqual(input.messages?.[1]?.content, [
+    { reasoningContent: { reasoningText: { text: 'hmm', signature: 'sig' } } },
+    { reasoningContent: { redactedContent: Buffer.from([0, 1, 2]) } },
+    { toolUse: { toolUseId: 't1', name: 'f', input: { a: 1 } } },
+  ])
+  assert.deepEqual(input.messages?.[2]?.content, [{ toolResult: { toolUseId: 't1', content: [{ json: { ok: true } }, { text: 'done' }], status: 'success' } }])
+  assert.deepEqual(input.toolConfig, { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }], toolChoice: { tool: { name: 'f' } } })
+})
+
+test('options: allowed raw fields, latency and tier pass; reasoning is merged as thinking, never next to a raw one', () => {
+  const input = toConverseInput({ prompt: 'a', maxTokens: 3000, reasoning: { budgetTokens: 2000 }, additionalModelRequestFields: { top_k: 5 }, performanceConfig: { latency: 'optimized' }, serviceTier: { type: 'flex' } }, { ...OPEN, maxOutputTokens: 4096 })
+  assert.deepEqual(input.additionalModelRequestFields, { top_k: 5, thinking: { type: 'enabled', budget_tokens: 2000 } })
+  assert.deepEqual([input.performanceConfig, input.serviceTier], [{ latency: 'optimized' }, { type: 'flex' }])
+  const both = refusal(() => toConverseInput({ prompt: 'a', reasoning: {}, additionalModelRequestFields: { thinking: {} } }, OPEN))
+  assert.equal(both.code, 'bad_request')
+})
+
+test('the guardrail: the key\'s own wins over the server\'s; requestMetadata names the call with safe characters', () => {
+  const server = { identifier: 'gr-s', version: '1', streamProcessingMode: 'sync' as const }
+  const policy = { ...POLICY, features: { ...POLICY.features, guardrail: server } }
+  assert.deepEqual(toConverseInput({ prompt: 'a' }, policy).guardrailConfig, { guardrailIdentifier: 'gr-s', guardrailVersion: '1', streamProcessingMode: 'sync' })
+  assert.equal(toConverseInput({ prompt: 'a' }, POLICY).guardrailConfig, undefined)
+  const input = toConverseInput({ prompt: 'a' }, policy, { streamId: 'abc123', principalName: 'team ä!', guardrail: { identifier: 'gr-k', version: 'DRAFT' } })
+  assert.deepEqual(input.guardrailConfig, { guardrailIdentifier: 'gr-k', guardrailVersion: 'DRAFT' })
+  assert.deepEqual(input.requestMetadata, { proxyStreamId: 'abc123', proxyKey: 'team __' })
 })

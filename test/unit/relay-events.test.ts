@@ -88,7 +88,7 @@ test('tool use: the start block, then the input deltas; a missing input is an em
   ])
 })
 
-test('citations, unknown deltas and other block starts pass through as `delta`, blobs as base64', async () => {
+test('citations have their own event; unknown deltas and other block starts pass through as `delta`, blobs as base64', async () => {
   const citation = { title: 'Doc', location: { documentChar: { documentIndex: 0, start: 1, end: 5 } } }
   const { events } = await relay([
     delta(0, { citation }),
@@ -98,7 +98,7 @@ test('citations, unknown deltas and other block starts pass through as `delta`, 
     STOP, METADATA,
   ])
   assert.deepEqual(events.slice(0, 4), [
-    { type: 'delta', data: { index: 0, kind: 'citation', value: citation } },
+    { type: 'citation', data: { index: 0, ...citation } },
     { type: 'delta', data: { index: 0, kind: 'unknown', value: ['futureKind', { x: 1 }] } },
     { type: 'delta', data: { index: 0, kind: 'image', value: { format: 'png', source: { bytes: 'AQID' } } } },
     { type: 'delta', data: { index: 3, kind: 'blockStart', value: { image: { format: 'png' } } } },
@@ -166,7 +166,7 @@ test('the tally: first event time, stop reason, usage, and characters of output 
   resume()
   const rest: RelayEvent[] = []
   for await (const e of relayed) rest.push(e)
-  assert.deepEqual(rest.map(e => e.type), ['reasoning', 'text', 'tool_input', 'delta', 'stop', 'usage'])
+  assert.deepEqual(rest.map(e => e.type), ['reasoning', 'text', 'tool_input', 'citation', 'stop', 'usage'])
   assert.deepEqual(tally, {
     firstEventAt: 1_700_000_000_000,
     stopReason: 'end_turn',

@@ -1,0 +1,54 @@
+// The Vercel AI SDK surface: POST /v1/ui-chat answers `useChat`'s default transport with
+// the UI message stream, and GET /v1/ui-chat/{chatId}/stream is the transport's resume
+// (`resume: true`): a page reloaded during an answer gets that answer again, replayed
+// from its start and then live, with no second Bedrock call. Same pipeline as every
+// other surface (start-stream.ts); the stream is known by its chat id on this instance.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ownerOf } from '../security/principal.js'
+import { SSE_HEADERS } from '../sse/event-stream.js'
+import { uiMessageFraming } from '../ui-chat/framing.js'
+import { UIChatBody, UIChatParams, UIMessageStream, type UIChatRequest } from '../ui-chat/schemas.js'
+import { uiChatToConverse } from '../ui-chat/to-converse.js'
+import { ErrorResponses, NothingToResume } from './responses.js'
+import { localReader } from './sse-reply.js'
+import { startStream } from './start-stream.js'
+
+const UI_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' }
+
+/** A chat id is the client's own name: it finds a stream only for the principal that started it. */
+function chatAlias (request: FastifyRequest, chatId: string): string {
+  return `ui-chat\n${ownerOf(request.principal) ?? ''}\n${chatId}`
+}
+
+export async function uiChatRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.post('/ui-chat', {
+    config: { kind: 'generate', toConverse: (request: FastifyRequest) => uiChatToConverse(request.body as UIChatRequest) },
+    schema: { summary: "Stream an answer to useChat (the AI SDK's UI message stream)", body: UIChatBody, response: { 200: UIMessageStream, ...ErrorResponses } },
+  }, async function uiChat (request, reply) {
+    return startStream(request, reply, {
+      framing: uiMessageFraming,
+      headers: UI_STREAM_HEADERS,
+      resume: 'local',
+      alias: chatAlias(request, request.body.id),
+      commit: 'at-once',
+    })
+  })
+
+  app.get('/ui-chat/:chatId/stream', {
+    config: { kind: 'resume' },
+    schema: { summary: "Resume a chat's running answer (useChat `resume: true`)", params: UIChatParams, response: { 200: UIMessageStream, 204: NothingToResume, ...ErrorResponses } },
+  }, async function resumeUiChat (request, reply) {
+    return resumeChat(request, reply, request.params.chatId)
+  })
+}
+
+async function resumeChat (request: FastifyRequest, reply: FastifyReply, chatId: string): Promise<FastifyReply> {
+  const session = request.server.streamHub.byAlias(chatAlias(request, chatId))
+  // Only a running answer: a finished one is already in the page's messages (the AI SDK
+  // asks on every load with resume: true), and 204 tells it there is nothing to resume.
+  if (session === undefined || session.ended || !session.canReplayFrom(0)) return reply.code(204).send()
+  return reply.code(200).headers(SSE_HEADERS).headers(UI_STREAM_HEADERS).send(localReader(request, reply, session, 0))
+}
