@@ -91,6 +91,7 @@ function render (turn, { type, data }) {
   else if (type === 'tool_use') view.toolUse(data)
   else if (type === 'tool_input') view.toolInput(data)
   else if (type === 'block_stop') view.blockStop(data)
+  else if (type === 'citation') view.citation(data)
   else if (type === 'delta') view.delta(data)
   else if (type === 'stop') turn.meta.stopReason = data.stopReason
   else if (type === 'usage') turn.meta.usage = data

@@ -8,10 +8,25 @@ export type ReasoningData =
   | { index: number, signature: string }
   /** Base64 of Bedrock's redactedContent bytes. */
   | { index: number, redacted: string }
-export interface ToolUseData { index: number, toolUseId: string, name: string }
+export interface ToolUseData {
+  index: number
+  toolUseId: string
+  name: string
+  /** Set for a tool Bedrock runs itself (`server_tool_use`). */
+  type?: string
+}
 /** A fragment of the tool input JSON text: concatenate per index. */
 export interface ToolInputData { index: number, input: string }
 export interface BlockStopData { index: number }
+/** A citation of a document block the answer is grounded on. */
+export interface CitationData {
+  index: number
+  title?: string
+  source?: string
+  sourceContent?: Array<{ text: string }>
+  /** Where in the document: documentChar, documentPage, documentChunk, web ... */
+  location?: unknown
+}
 export interface DeltaData { index: number, kind: string, value: unknown }
 export interface StopData { stopReason: string }
 export interface UsageData {
@@ -21,7 +36,10 @@ export interface UsageData {
   cacheReadInputTokens?: number
   cacheWriteInputTokens?: number
   latencyMs?: number
+  /** The guardrail trace (GUARDRAIL_TRACE), as Bedrock sent it. */
   trace?: unknown
+  performanceConfig?: { latency: string }
+  serviceTier?: { type: string }
   /** Bedrock's metadata never came (cancelled, lost): the counts are estimates. */
   partial?: true
 }
@@ -35,6 +53,7 @@ export type RelayEvent =
   | Ev<'reasoning', ReasoningData>
   | Ev<'tool_use', ToolUseData>
   | Ev<'tool_input', ToolInputData>
+  | Ev<'citation', CitationData>
   | Ev<'block_stop', BlockStopData>
   | Ev<'delta', DeltaData>
   | Ev<'stop', StopData>

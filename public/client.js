@@ -12,7 +12,7 @@
 // The event contract is the README's "Events" (src/events.ts).
 
 /** Every event type the proxy sends, in contract order. */
-export const EVENT_TYPES = ['start', 'text', 'reasoning', 'tool_use', 'tool_input', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done']
+export const EVENT_TYPES = ['start', 'text', 'reasoning', 'tool_use', 'tool_input', 'citation', 'delta', 'block_stop', 'stop', 'usage', 'error', 'done']
 const KNOWN = new Set(EVENT_TYPES)
 // Waits between resume attempts after a dropped connection (then the stream is lost).
 const RESUME_DELAYS_MS = [250, 1000, 2000, 4000]

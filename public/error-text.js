@@ -24,6 +24,7 @@ const TEXT = {
   unauthorized: ['API key needed'],
   forbidden_origin: ['This page’s origin is not allowed', 'The operator must add it to CORS_ORIGINS or set PUBLIC_ORIGIN.'],
   model_not_allowed: ['Model not allowed', 'Pick another model.'],
+  option_not_allowed: ['Option not allowed'],
   input_too_large: ['The conversation is too long', 'Start a new chat, or send a shorter message.'],
   body_too_large: ['The conversation is too long', 'Start a new chat, or send a shorter message.'],
   bad_request: ['The request was not valid'],

@@ -28,11 +28,13 @@ export class AnswerView {
     // Announced once complete: aria-busy holds the live region back while tokens arrive.
     this.answer = el('div', 'answer')
     this.answer.setAttribute('aria-live', 'polite')
+    this.sources = el('section', 'sources')
+    this.sources.hidden = true
     this.tools = el('div', 'tools')
     this.notice = el('div', 'notice')
     this.notice.hidden = true
     this.meta = el('p', 'meta')
-    this.node.append(el('h2', 'visually-hidden', 'Answer:'), this.reasoning, this.answer, this.tools, this.notice, this.meta)
+    this.node.append(el('h2', 'visually-hidden', 'Answer:'), this.reasoning, this.answer, this.sources, this.tools, this.notice, this.meta)
     this.reset()
   }
 
@@ -44,6 +46,8 @@ export class AnswerView {
     this.reasoningText.replaceChildren()
     this.reasoningNote.textContent = ''
     this.tools.replaceChildren()
+    this.sources.hidden = true
+    this.sources.replaceChildren()
     this.clearNotice()
     this.meta.replaceChildren()
     this.setState('streaming')
@@ -79,8 +83,9 @@ export class AnswerView {
     }
   }
 
-  toolUse ({ index, toolUseId, name }) {
+  toolUse ({ index, toolUseId, name, type }) {
     const card = el('article', 'tool')
+    if (type) card.dataset.type = type // server_tool_use: Bedrock runs it itself
     const head = el('header', 'tool-head')
     head.append(el('h3', 'tool-name', name), el('span', 'tool-id', toolUseId))
     const input = el('pre', 'tool-input')
@@ -105,6 +110,19 @@ export class AnswerView {
     } catch {
       tool.card.dataset.parsed = 'false' // shown as received
     }
+  }
+
+  /** A source the answer is grounded on: listed under the answer, with the quoted text. */
+  citation ({ title, source, sourceContent }) {
+    if (this.sources.hidden) {
+      this.sources.hidden = false
+      this.sources.replaceChildren(el('h3', 'sources-title', 'Sources'), el('ol', 'sources-list'))
+    }
+    const item = el('li', 'source')
+    item.append(el('span', 'source-title', title ?? source ?? 'Document'))
+    const quote = (sourceContent ?? []).map((c) => c.text).join(' ')
+    if (quote !== '') item.append(el('q', 'source-quote', quote))
+    this.sources.lastChild.append(item)
   }
 
   delta ({ index, kind, value }) {

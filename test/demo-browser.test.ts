@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
 import { startDemo } from '../src/demo.js'
-import { composeReply, TRICKY_TEXT } from '../src/emulator/index.js'
+import { composeReply, messageScenario, TRICKY_TEXT } from '../src/emulator/index.js'
 import { answerAt, ask, launchBrowser, openPage, settled, skipBrowser, textOf } from './support/browser.js'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
@@ -101,6 +101,20 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     const meta = await page.locator(`${answerAt()} .meta > span`).allTextContents()
     assert.equal(meta[0], OTHER_MODEL)
     assert.equal(meta.at(-1), 'stop: tool_use')
+    assert.deepEqual(pageErrors, [])
+  })
+
+  await t.test('citations are listed under the answer with their quote', async (t) => {
+    emulator.reset()
+    emulator.enqueue(messageScenario([{
+      text: 'According to the handbook: streams resume.',
+      citations: [{ title: 'handbook.pdf', sourceContent: [{ text: 'Streams resume after a drop.' }], location: { documentPage: { documentIndex: 0, start: 1, end: 2 } } }],
+    }]))
+    const { page, pageErrors } = await openPage(t, browser, demo)
+    await ask(page, 'what does the handbook say?')
+    assert.equal(await settled(page), 'done')
+    assert.equal(await textOf(page, `${answerAt()} .answer`), 'According to the handbook: streams resume.')
+    assert.deepEqual(await page.locator(`${answerAt()} .source`).allTextContents(), ['handbook.pdfStreams resume after a drop.'])
     assert.deepEqual(pageErrors, [])
   })
 
