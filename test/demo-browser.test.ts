@@ -6,28 +6,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import type { Page } from 'playwright-core'
 import { startDemo } from '../src/demo.js'
 import { composeReply, messageScenario, TRICKY_TEXT } from '../src/emulator/index.js'
-import { answerAt, ask, launchBrowser, openPage, settled, skipBrowser, textOf } from './support/browser.js'
+import { answerAt, ask, launchBrowser, openPage, seriousViolations, settled, skipBrowser, textOf } from './support/browser.js'
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url)
 const OTHER_MODEL = 'demo.other-model-v1:0'
 
 interface SentMessage { role: string, content: Array<{ text?: string }> }
 const messagesOf = (body: unknown): Array<[string, string | undefined]> =>
   (body as { messages: SentMessage[] }).messages.map((m) => [m.role, m.content[0]?.text])
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function seriousViolations (page: Page): Promise<unknown[]> {
-  await page.addScriptTag({ path: AXE })
-  // A string: the test files are compiled without the DOM library.
-  return page.evaluate(`axe.run(document).then(({ violations }) => violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => [n.target, n.failureSummary]) })))`)
-}
 
 // Records every length the last answer had as the page updated it: proof it streamed in steps.
 const RECORD_LENGTHS = `

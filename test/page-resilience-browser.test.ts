@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startDemo, type Demo, type DemoOptions } from '../src/demo.js'
 import { composeReply, defaultResponder, textScenario, type Scenario } from '../src/emulator/index.js'
 import {
-  answerAt, ask, exhaustRateLimit, launchBrowser, openPage, RECONNECT_WINDOW_MS, settled, skipBrowser, streamSockets, textOf,
+  answerAt, ask, exhaustRateLimit, launchBrowser, openPage, RECONNECT_WINDOW_MS, seriousViolations, settled, skipBrowser, streamSockets, textOf,
 } from './support/browser.js'
 import { eventually } from './support/wait.js'
 
@@ -166,6 +166,8 @@ test('chat page resilience in headless Chromium', { skip: skipBrowser, timeout: 
     keyed.emulator.enqueue(slowAnswer())
     const { page, streamRequests, v1Requests, pageErrors } = await openPage(t, browser, keyed)
     await page.locator('#key-dialog[open]').waitFor()
+    assert.deepEqual(await seriousViolations(page), [], 'the key dialog is accessible')
+    assert.equal(await page.evaluate('document.activeElement.id'), 'key-input', 'focus is in the field')
     await page.fill('#key-input', API_KEY)
     await page.press('#key-input', 'Enter')
     await page.locator('#model option[value="demo.emulated-model-v1:0"]').waitFor({ state: 'attached' })

@@ -4,10 +4,12 @@
 import type { TestContext } from 'node:test'
 import { existsSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
+import { createRequire } from 'node:module'
 import type { Socket } from 'node:net'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import type { Demo } from '../../src/demo.js'
 
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 export const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic']
@@ -96,4 +98,13 @@ export async function exhaustRateLimit (demo: Demo): Promise<void> {
     if (res.status === 429) return
   }
   throw new Error('the rate limit never answered 429')
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+export async function seriousViolations (page: Page): Promise<unknown[]> {
+  await page.addScriptTag({ path: AXE })
+  // A string: the test files are compiled without the DOM library.
+  return page.evaluate(`axe.run(document).then(({ violations }) => violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => [n.target, n.failureSummary]) })))`)
 }
