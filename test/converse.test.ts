@@ -24,7 +24,8 @@ test('answers { text, content, stopReason, usage, metrics }', async (t) => {
   const content = res.json.content as Array<Record<string, unknown>>
   assert.deepEqual(content[1], { text: 'Forty-two. 👩‍👩‍👧\r\n' })
   assert.deepEqual((content[0]?.reasoningContent as Record<string, unknown>).reasoningText, { text: 'hmm', signature: 'sig' })
-  assert.equal(h.emulator.requests[0]?.operation, 'converse')
+  // One pipeline: the document is gathered from the ConverseStream call.
+  assert.equal(h.emulator.requests[0]?.operation, 'converse-stream')
   assert.deepEqual((h.emulator.requests[0]?.body as Record<string, unknown>).inferenceConfig, { maxTokens: 2048 })
 })
 

@@ -1,6 +1,6 @@
-// The deployment files (README "Deploy"): the IAM policy grants exactly the two Bedrock
-// actions the proxy calls (ConverseStream is authorised as InvokeModelWithResponseStream,
-// Converse as InvokeModel), on named models and inference profiles only; a
+// The deployment files (README "Deploy"): the IAM policy grants exactly the one Bedrock
+// action the proxy calls (ConverseStream, authorised as InvokeModelWithResponseStream;
+// /v1/converse gathers the same call), on named models and inference profiles only; a
 // cross-region inference profile also needs its foundation models in every region it
 // routes to. deploy/nginx.conf itself runs in test/nginx.test.ts.
 import assert from 'node:assert/strict'
@@ -12,7 +12,7 @@ const read = (file: string): string => readFileSync(new URL(`../${file}`, import
 interface Statement { Sid?: string, Effect: string, Action: string | string[], Resource: string | string[], Condition?: unknown }
 const asList = (value: string | string[]): string[] => Array.isArray(value) ? value : [value]
 
-test('deploy/iam-policy.json parses and allows only InvokeModelWithResponseStream and InvokeModel, on named Bedrock resources', () => {
+test('deploy/iam-policy.json parses and allows only InvokeModelWithResponseStream, on named Bedrock resources', () => {
   const policy = JSON.parse(read('deploy/iam-policy.json')) as { Version: string, Statement: Statement[] }
   assert.equal(policy.Version, '2012-10-17')
   assert.ok(policy.Statement.length > 0)
@@ -23,7 +23,7 @@ test('deploy/iam-policy.json parses and allows only InvokeModelWithResponseStrea
     for (const action of asList(statement.Action)) actions.add(action)
     resources.push(...asList(statement.Resource))
   }
-  assert.deepEqual([...actions].sort(), ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'])
+  assert.deepEqual([...actions].sort(), ['bedrock:InvokeModelWithResponseStream'])
   for (const resource of resources) {
     assert.match(resource, /^arn:aws:bedrock:[a-z0-9-]+:(\d{12})?:(foundation-model|inference-profile|application-inference-profile)\/[^*]+$/, `${resource}: a named model or profile, no wildcard`)
   }
@@ -40,7 +40,7 @@ test('README: the Deploy section covers the proxy, probes, nginx, load balancers
   const deploy = readme.slice(readme.indexOf('\n## Deploy\n'), readme.indexOf('\n## ', readme.indexOf('\n## Deploy\n') + 1))
   assert.ok(deploy.length > 100, 'a ## Deploy section')
   for (const needle of ['deploy/nginx.conf', 'deploy/iam-policy.json', '/healthz', '/readyz', 'SHUTDOWN_DELAY_MS', 'HEARTBEAT_MS',
-    'bedrock:InvokeModelWithResponseStream', 'bedrock:InvokeModel', 'PUBLIC_ORIGIN', 'TRUST_PROXY', 'CORS_ORIGINS', 'AbortController', 'EventSource']) {
+    'bedrock:InvokeModelWithResponseStream', 'PUBLIC_ORIGIN', 'TRUST_PROXY', 'CORS_ORIGINS', 'AbortController', 'EventSource']) {
     assert.ok(deploy.includes(needle), `Deploy mentions ${needle}`)
   }
   assert.ok(!readme.includes('\n## Docker\n'), 'the Docker section lives inside Deploy now')

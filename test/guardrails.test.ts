@@ -30,13 +30,13 @@ test('the server\'s guardrail is on every call; an intervention ends with guardr
   assert.equal(dataOf((await postSse(h.url, { prompt: '/truncate' })).events, 'error')?.['code'], 'upstream_truncated')
 })
 
-test('POST /v1/converse carries the guardrail too (without the streaming-only mode) and answers the trace', async (t) => {
-  const h = await build(t, { env: GUARDRAIL })
+test('POST /v1/converse carries the guardrail too, checked before any text is gathered (sync, even where streams use async), and answers the trace', async (t) => {
+  const h = await build(t, { env: { ...GUARDRAIL, GUARDRAIL_STREAM_PROCESSING_MODE: 'async' } })
   const res = await postJson(`${h.url}/v1/converse`, { prompt: '/guardrail no' })
   assert.equal(res.status, 200)
   assert.equal(res.json['stopReason'], 'guardrail_intervened')
   assert.ok(res.json['trace'] !== undefined)
-  assert.deepEqual(upstreamBody(h.emulator.requests).guardrailConfig, { guardrailIdentifier: 'gr-server', guardrailVersion: '3', trace: 'enabled' })
+  assert.deepEqual(upstreamBody(h.emulator.requests).guardrailConfig, { guardrailIdentifier: 'gr-server', guardrailVersion: '3', trace: 'enabled', streamProcessingMode: 'sync' })
 })
 
 test('a key\'s own guardrail in the keys file replaces the server\'s; other keys keep the server\'s', async (t) => {

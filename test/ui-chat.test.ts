@@ -8,6 +8,7 @@ import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessa
 import { TRICKY_TEXT } from '../src/emulator/responder.js'
 import { messageScenario, textScenario } from '../src/emulator/scenario.js'
 import { build } from './helper.js'
+import { redisTestOptions, twoInstances } from './redis-helper.js'
 import { bearer, KEY_A, KEY_B } from './security-helper.js'
 import { eventually } from './support/wait.js'
 
@@ -117,4 +118,22 @@ test('tricky text (newlines, lone CR, U+2028, emoji, a literal data: [DONE]) arr
   h.emulator.enqueue(textScenario(tricky, { chunkChars: 3 }))
   const message = await lastMessage(await transport(h.url).sendMessages({ chatId: 'chat-6', messages: [userMessage('hi')], trigger: 'submit-message', messageId: undefined, abortSignal: undefined }))
   assert.deepEqual(partsOf(message), [{ type: 'text', text: tricky }])
+})
+
+test('with Redis, the reload lands on another instance: it resumes the chat\'s running answer there, one Bedrock call; another key gets 204', redisTestOptions(), async (t) => {
+  const { emulator, a, b } = await twoInstances(t, { API_KEYS: `${KEY_A},${KEY_B}` })
+  const text = 'An answer produced on A and picked up on B after a reload.'
+  emulator.enqueue(textScenario(text, { chunkChars: 4, frameDelayMs: 30 }))
+  const controller = new AbortController()
+  const stream = await transport(a.url, bearer(KEY_A)).sendMessages({ chatId: 'chat-x', messages: [userMessage('Go')], trigger: 'submit-message', messageId: undefined, abortSignal: controller.signal })
+  const reader = stream.getReader()
+  for (let seen = 0; seen < 3;) if ((await reader.read()).value?.type === 'text-delta') seen++
+  controller.abort()
+  assert.equal(await transport(b.url, bearer(KEY_B)).reconnectToStream({ chatId: 'chat-x' }), null)
+  const resumed = await transport(b.url, bearer(KEY_A)).reconnectToStream({ chatId: 'chat-x' })
+  assert.ok(resumed !== null)
+  assert.deepEqual(partsOf(await lastMessage(resumed)), [{ type: 'text', text }])
+  assert.equal(emulator.requests.length, 1)
+  assert.equal(await emulator.waitForOutcome(1), 'completed', 'the reader on B kept A from cancelling')
+  assert.equal(await transport(b.url, bearer(KEY_A)).reconnectToStream({ chatId: 'chat-x' }), null, 'finished: nothing to resume')
 })

@@ -4,7 +4,7 @@
 // would mean the model's maximum, FIELD-NOTES 8), and the operator's rules for tools,
 // thinking, caching, documents and tiers (request-policy.ts); then what the proxy adds
 // on its own: the guardrail and requestMetadata.
-import type { ContentBlock, ConverseCommandInput, ConverseStreamCommandInput, DocumentFormat, ImageFormat, Message, SystemContentBlock, ToolResultContentBlock } from '@aws-sdk/client-bedrock-runtime'
+import type { ContentBlock, ConverseStreamCommandInput, DocumentFormat, ImageFormat, Message, SystemContentBlock, ToolResultContentBlock } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
 import type { ConverseRequest, PublicContentBlock, PublicMessage, PublicSystemBlock } from '../requests.js'
 import {
@@ -72,13 +72,6 @@ export function toConverseInput (req: ConverseRequest, policy: ModelPolicy, call
     ...(guardrail !== undefined ? { guardrailConfig: toGuardrailConfig(guardrail) } : {}),
     ...(call !== undefined ? { requestMetadata: toRequestMetadata(call) } : {}),
   }
-}
-
-/** The same input for the non-streaming Converse call, whose guardrailConfig has no streamProcessingMode. */
-export function toConverseCommandInput (input: ConverseInput): ConverseCommandInput {
-  if (input.guardrailConfig?.streamProcessingMode === undefined) return input
-  const { streamProcessingMode: _streaming, ...guardrailConfig } = input.guardrailConfig
-  return { ...input, guardrailConfig }
 }
 
 /** The client's allowed raw fields, plus `thinking` from `reasoning` (never both). */

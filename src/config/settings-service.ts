@@ -45,7 +45,7 @@ export const BEDROCK = {
     default: 'http1',
     doc: 'how the proxy talks to Bedrock: `http1` keeps a pool of keep-alive connections, so a call reuses a warm one (no new TCP and TLS handshake per stream); `http2` is the SDK\'s default, which opens a new connection for every ConverseStream call',
   }),
-  CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming `POST /v1/converse`, then `upstream_timeout`' }),
+  CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming answer (`POST /v1/converse`, `/v1/chat/completions` without `stream`), then `upstream_timeout`' }),
 }
 
 export const REQUESTS = {

@@ -1,11 +1,12 @@
-// The pipeline for surfaces that answer in one JSON document (OpenAI's non-streaming
-// chat completion): the same admitted request, Converse input, upstream ConverseStream
-// call, relay, timeouts and accounting as a stream, gathered into an Answer instead of
-// framed. The call is aborted when the client leaves (nothing can resume a document) or
-// on shutdown; a failure becomes the route's HTTP error.
+// The pipeline for surfaces that answer in one JSON document (POST /v1/converse, OpenAI's
+// chat completion without `stream`): the same admitted request, Converse input, upstream
+// ConverseStream call, relay, timeouts and accounting as a stream, gathered into an
+// Answer instead of framed. The call is aborted when the client leaves (nothing can
+// resume a document), on shutdown, or past the document's own deadline; a failure
+// becomes the route's HTTP error, never a half answer.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Answer } from '../bedrock/answer.js'
-import { toConverseInput } from '../bedrock/converse-input.js'
+import { toConverseInput, type ConverseInput } from '../bedrock/converse-input.js'
 import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { converseRequestOf } from '../plugins/converse-request.js'
@@ -20,7 +21,7 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
   const app = request.server
   const config = app.proxyConfig
   const callId = newStreamId()
-  const input = toConverseInput(converseRequestOf(request), config, callContextOf(request, callId))
+  const input = checkedWhole(toConverseInput(converseRequestOf(request), config, callContextOf(request, callId)))
   if (clientGone(reply)) return undefined
   const log = request.log.child({ callId })
   const controller = new AbortController()
@@ -29,27 +30,46 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
     if (!reply.raw.writableFinished) controller.abort(new Error('client closed the request'))
   })
   app.openResponses.track(reply.raw, () => controller.abort(new ProxyError('shutting_down')))
+  // A document has a deadline of its own: nothing reaches the client until it is whole.
+  const deadlineMs = config.converseTimeoutMs
+  const deadline = setTimeout(() => controller.abort(new ProxyError('upstream_timeout', {
+    cause: new Error(`no whole answer from Bedrock within ${deadlineMs} ms`),
+  })), deadlineMs)
   request.admission?.holdUntilCallEnds()
   const answer = new Answer()
-  await relayConverseStream({
-    client: app.bedrockClient,
-    input,
-    streamId: callId,
-    controller,
-    firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
-    idleTimeoutMs: config.upstreamIdleTimeoutMs,
-    log,
-    emit: answer.add,
-    waitForRoom: () => undefined,
-    onFinish (summary: StreamSummary) {
-      const call: StreamSummary = { ...summary, document: true }
-      log.info({ call }, 'call finished')
-      app.callEvents.finished(request, call)
-    },
-  })
+  try {
+    await relayConverseStream({
+      client: app.bedrockClient,
+      input,
+      streamId: callId,
+      controller,
+      firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      log,
+      emit: answer.add,
+      waitForRoom: () => undefined,
+      onFinish (summary: StreamSummary) {
+        const call: StreamSummary = { ...summary, document: true }
+        log.info({ call }, 'call finished')
+        app.callEvents.finished(request, call)
+      },
+    })
+  } finally {
+    clearTimeout(deadline)
+  }
   if (answer.error !== undefined) {
     const { code, message, retryAfterMs } = answer.error
     throw new ProxyError(code, { message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
   }
   return { answer, callId, model: input.modelId }
+}
+
+/**
+ * A guardrail checks a document before any of it is gathered: `async` processing would
+ * let text through that its verdict then blocks, which only a stream can take back.
+ */
+function checkedWhole (input: ConverseInput): ConverseInput {
+  const guardrail = input.guardrailConfig
+  if (guardrail?.streamProcessingMode === undefined || guardrail.streamProcessingMode === 'sync') return input
+  return { ...input, guardrailConfig: { ...guardrail, streamProcessingMode: 'sync' } }
 }

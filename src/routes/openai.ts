@@ -61,9 +61,8 @@ export async function openAIRoutes (fastify: FastifyInstance): Promise<void> {
 
 function toChatCompletion ({ answer, callId, model }: CollectedAnswer): ChatCompletionResult {
   const reasoning = answer.reasoningText
-  const toolCalls = answer.blocks.flatMap(b => 'toolUse' in b
-    ? [{ id: b.toolUse.toolUseId, type: 'function' as const, function: { name: b.toolUse.name, arguments: b.toolUse.input === '' ? '{}' : b.toolUse.input } }]
-    : [])
+  const toolCalls = answer.toolCalls.map(call =>
+    ({ id: call.toolUseId, type: 'function' as const, function: { name: call.name, arguments: call.input === '' ? '{}' : call.input } }))
   return {
     id: `chatcmpl-${callId}`,
     object: 'chat.completion',

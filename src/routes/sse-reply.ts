@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { ownerOf } from '../security/principal.js'
 import { SSE_HEADERS, toEventStream } from '../sse/event-stream.js'
+import type { Framing } from '../sse/framing.js'
 import type { SseSink } from '../sse/sink.js'
 import { mayAccess, resumePoint, type ResumePoint } from '../streams/resume.js'
 import type { StreamSession } from '../streams/session.js'
@@ -58,12 +59,24 @@ async function remoteReader (request: FastifyRequest, reply: FastifyReply, point
   // replays what the client missed, then `error` stream_lost, `usage`, `done`. Those
   // three come after lastSeq, so a client that already has them has nothing left.
   if (!info.alive && point.afterSeq > info.lastSeq) return reply.code(204).send()
+  return followRemote(request, reply, point.streamId, point.afterSeq)
+}
+
+/**
+ * Answers with a stream another instance produces, read from Redis after `afterSeq`
+ * (native frames, or `framing`'s: the AI SDK's chat resume), until its `done`.
+ */
+export function followRemote (request: FastifyRequest, reply: FastifyReply, streamId: string, afterSeq: number,
+  surface: { framing?: Framing, headers?: Readonly<Record<string, string>> } = {}): FastifyReply {
+  const app = request.server
+  const remote = app.redisStreams
+  if (remote === null) return reply.code(204).send()
   const controller = new AbortController()
   reply.raw.once('close', function onResponseClose () {
     if (!reply.raw.writableFinished) controller.abort(new Error('client closed the stream'))
   })
   app.openResponses.track(reply.raw, () => controller.abort(new Error('shutting down')))
-  const events = remote.read(point.streamId, point.afterSeq, controller.signal)
-  return reply.code(200).headers(SSE_HEADERS).send(toEventStream(events, point.streamId, app.proxyConfig.heartbeatMs,
-    (err) => reply.log.error({ err, streamId: point.streamId }, 'stream reader failed'), app.callEvents.heartbeatListener))
+  const events = remote.read(streamId, afterSeq, controller.signal)
+  return reply.code(200).headers(SSE_HEADERS).headers(surface.headers ?? {}).send(toEventStream(events, streamId, app.proxyConfig.heartbeatMs,
+    (err) => reply.log.error({ err, streamId }, 'stream reader failed'), app.callEvents.heartbeatListener, surface.framing))
 }

@@ -22,11 +22,10 @@ export interface StreamSurface {
   framing: FramingFactory
   headers: Readonly<Record<string, string>>
   /**
-   * `native`: resumable here and, with Redis, on any instance (Last-Event-ID);
-   * `local`: resumable on this instance only (the AI SDK's chat reconnect);
+   * `yes`: resumable here and, with Redis, on any instance (by Last-Event-ID, or by alias);
    * `none`: nobody can resume, so no event is kept and the call stops when the reader leaves.
    */
-  resume: 'native' | 'local' | 'none'
+  resume: 'yes' | 'none'
   /** Another name the client knows the stream by, for its reconnect (hub.byAlias). */
   alias?: string
   /**
@@ -41,7 +40,7 @@ export interface StreamSurface {
 export const NATIVE_SURFACE: StreamSurface = {
   framing: nativeFraming,
   headers: {},
-  resume: 'native',
+  resume: 'yes',
   commit: 'at-once',
 }
 
@@ -56,8 +55,8 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   const log = request.log.child({ streamId })
   const owner = ownerOf(request.principal)
   const remote = app.redisStreams
-  const mirror = surface.resume === 'native' && remote?.healthy === true
-    ? await remote.createMirror({ streamId, model: input.modelId, owner })
+  const mirror = surface.resume === 'yes' && remote?.healthy === true
+    ? await remote.createMirror({ streamId, model: input.modelId, owner, alias: surface.alias })
     : undefined
   const session = new StreamSession({
     streamId,

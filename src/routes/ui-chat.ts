@@ -1,8 +1,9 @@
 // The Vercel AI SDK surface: POST /v1/ui-chat answers `useChat`'s default transport with
 // the UI message stream, and GET /v1/ui-chat/{chatId}/stream is the transport's resume
 // (`resume: true`): a page reloaded during an answer gets that answer again, replayed
-// from its start and then live, with no second Bedrock call. Same pipeline as every
-// other surface (start-stream.ts); the stream is known by its chat id on this instance.
+// from its start and then live, with no second Bedrock call, on this instance or, with
+// Redis, on any other. Same pipeline as every other surface (start-stream.ts); the
+// stream is known by its chat id, scoped to the principal that started it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ownerOf } from '../security/principal.js'
@@ -11,7 +12,7 @@ import { uiMessageFraming } from '../ui-chat/framing.js'
 import { UIChatBody, UIChatParams, UIMessageStream, type UIChatRequest } from '../ui-chat/schemas.js'
 import { uiChatToConverse } from '../ui-chat/to-converse.js'
 import { ErrorResponses, NothingToResume } from './responses.js'
-import { localReader } from './sse-reply.js'
+import { followRemote, localReader } from './sse-reply.js'
 import { startStream } from './start-stream.js'
 
 const UI_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' }
@@ -31,7 +32,7 @@ export async function uiChatRoutes (fastify: FastifyInstance): Promise<void> {
     return startStream(request, reply, {
       framing: uiMessageFraming,
       headers: UI_STREAM_HEADERS,
-      resume: 'local',
+      resume: 'yes',
       alias: chatAlias(request, request.body.id),
       commit: 'at-once',
     })
@@ -45,10 +46,24 @@ export async function uiChatRoutes (fastify: FastifyInstance): Promise<void> {
   })
 }
 
+/**
+ * Only a running answer is resumed: a finished one is already in the page's messages (the
+ * AI SDK asks on every load with resume: true), and 204 tells it there is nothing to resume.
+ * The stream may run here, or, with Redis, on another instance.
+ */
 async function resumeChat (request: FastifyRequest, reply: FastifyReply, chatId: string): Promise<FastifyReply> {
-  const session = request.server.streamHub.byAlias(chatAlias(request, chatId))
-  // Only a running answer: a finished one is already in the page's messages (the AI SDK
-  // asks on every load with resume: true), and 204 tells it there is nothing to resume.
-  if (session === undefined || session.ended || !session.canReplayFrom(0)) return reply.code(204).send()
-  return reply.code(200).headers(SSE_HEADERS).headers(UI_STREAM_HEADERS).send(localReader(request, reply, session, 0))
+  const app = request.server
+  const alias = chatAlias(request, chatId)
+  const session = app.streamHub.byAlias(alias)
+  if (session !== undefined) {
+    if (session.ended || !session.canReplayFrom(0)) return reply.code(204).send()
+    return reply.code(200).headers(SSE_HEADERS).headers(UI_STREAM_HEADERS).send(localReader(request, reply, session, 0))
+  }
+  const remote = app.redisStreams
+  if (remote === null || !remote.healthy) return reply.code(204).send()
+  const streamId = await remote.streamIdOf(alias).catch(() => undefined)
+  const info = streamId !== undefined ? await remote.info(streamId).catch(() => undefined) : undefined
+  // The alias is scoped to the owner already; a lost producer still resumes to its end (stream_lost).
+  if (streamId === undefined || info === undefined || info.status === 'ended' || !info.resumable) return reply.code(204).send()
+  return followRemote(request, reply, streamId, 0, { framing: uiMessageFraming({ streamId, model: info.model }), headers: UI_STREAM_HEADERS })
 }

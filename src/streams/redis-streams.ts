@@ -5,9 +5,12 @@
 //                       readers on other instances XRANGE it and wait on one shared XREAD BLOCK
 //   bsp:s:{id}:lease    string set by the producer every LEASE_REFRESH_MS; gone = producer died
 //   bsp:s:{id}:readers  string set by remote readers while attached (keeps the grace period open)
+//   bsp:a:{sha256}      string the stream id a client knows by another name (the AI SDK's
+//                       chat id, scoped to its owner): the latest stream under that name
 //   bsp:cancel          pub/sub channel: DELETE on any instance reaches the producer
 // Writes are pipelined fire-and-forget in order; a Redis failure mid-stream never
 // disturbs the live stream (it only loses resumability), see StreamMirror.
+import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { sequenced, type RelayEvent, type RelayEventType, type SequencedEvent } from '../events.js'
 import { ProxyError } from '../errors.js'
@@ -31,6 +34,10 @@ function fromEntry ([id, fields]: [string, string[]]): SequencedEvent {
 }
 
 const key = (id: string, part?: string): string => part === undefined ? `bsp:s:${id}` : `bsp:s:${id}:${part}`
+// Hashed: an alias holds client text (a chat id), never used raw in a key.
+const aliasKey = (alias: string): string => `bsp:a:${createHash('sha256').update(alias).digest('hex')}`
+/** An alias outlives any stream it names (an hour, or the replay TTL if longer); a stale one finds an ended or gone stream. */
+const ALIAS_MIN_TTL_MS = 3_600_000
 export const CANCEL_CHANNEL = 'bsp:cancel'
 
 export interface RemoteInfo {
@@ -64,14 +71,15 @@ export class RedisStreams {
   }
 
   /** Starts mirroring a new stream; undefined when Redis is unreachable (the stream then runs local-only). */
-  async createMirror (live: { streamId: string, model: string, owner: string | undefined }): Promise<StreamMirror | undefined> {
+  async createMirror (live: { streamId: string, model: string, owner: string | undefined, alias?: string | undefined }): Promise<StreamMirror | undefined> {
     const id = live.streamId
     try {
-      await this.redis.multi()
+      const tx = this.redis.multi()
         .hset(key(id), { model: live.model, status: 'running', lastSeq: 0, resumable: 1, owner: live.owner ?? '' })
         .pexpire(key(id), RUNNING_TTL_MS)
         .set(key(id, 'lease'), '1', 'PX', LEASE_MS)
-        .exec()
+      if (live.alias !== undefined) tx.set(aliasKey(live.alias), id, 'PX', Math.max(ALIAS_MIN_TTL_MS, this.#opts.ttlMs))
+      await tx.exec()
     } catch (err) {
       this.#opts.log.warn({ err, streamId: id }, 'redis unavailable: stream runs without cross-instance resume')
       return undefined
@@ -90,6 +98,11 @@ export class RedisStreams {
       alive: meta.status === 'ended' || lease === 1,
       owner: meta.owner === undefined || meta.owner === '' ? undefined : meta.owner,
     }
+  }
+
+  /** The stream last started under `alias` on any instance (see createMirror). */
+  async streamIdOf (alias: string): Promise<string | undefined> {
+    return await this.redis.get(aliasKey(alias)) ?? undefined
   }
 
   async requestCancel (streamId: string): Promise<void> {
