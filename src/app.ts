@@ -51,6 +51,11 @@ export async function composeApp (config: Config, deps: AppDeps = {}): Promise<F
     // A HEAD for a GET stream route would run the handler and call Bedrock for nothing.
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // Once close() has run the preClose hooks (open streams ended and drained, bounded by
+    // STREAM_DRAIN_MS), every connection left is destroyed: Node's server.close() waits on
+    // a connection that never sent a request (browsers open them ahead of time), which
+    // would hold a SIGTERM until SHUTDOWN_TIMEOUT_MS and an exit 1.
+    forceCloseConnections: true,
     // Without it X-Forwarded-For is ignored: request.ip (the anonymous limits key) is the peer.
     trustProxy: config.security.trustProxy,
   })

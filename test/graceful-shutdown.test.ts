@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from '../src/config.js'
@@ -96,6 +97,22 @@ test('in process: drain() turns readiness 503 and keeps serving; close() then en
   await stream.until('start')
   await h.app.close()
   assert.deepEqual(names(await stream.rest()), ['error:shutting_down', 'done'])
+})
+
+test('a connection opened but never used (browsers open them ahead of time) does not hold close(); a kept-alive one neither', async (t) => {
+  const h = await build(t)
+  const { port } = new URL(h.url)
+  const preconnected = connect(Number(port), '127.0.0.1')
+  preconnected.on('error', () => {})
+  await new Promise(resolve => preconnected.once('connect', resolve))
+  const closedByServer = new Promise(resolve => preconnected.once('close', resolve))
+  // And a keep-alive connection that served a request and waits for the next one.
+  assert.equal((await fetch(`${h.url}/healthz`)).status, 200)
+  let closed = false
+  const closing = h.app.close().then(() => { closed = true })
+  await eventually(() => closed, 20_000, 'close() to finish')
+  await closing
+  await closedByServer
 })
 
 test('SHUTDOWN_DELAY_MS is part of SHUTDOWN_TIMEOUT_MS: validated, and its default fits a short timeout', () => {
