@@ -335,7 +335,7 @@ test('the runtime stage, replayed with production dependencies only, serves heal
   // A clean environment: the image's ENV, loopback instead of 0.0.0.0, a region, dummy keys
   // (never used: nothing calls Bedrock; with none, /readyz would say degraded, credentials missing),
   // and a short drain before the SIGTERM exit (test/graceful-shutdown.test.ts covers the drain).
-  const env = { PATH: process.env.PATH, HOME: tmp, ...imageEnv, HOST: '127.0.0.1', PORT: String(port), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDIMAGETEST', AWS_SECRET_ACCESS_KEY: 'image-test-secret', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '200' }
+  const env = { PATH: process.env.PATH, HOME: tmp, ...imageEnv, HOST: '127.0.0.1', PORT: String(port), AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDIMAGETEST', AWS_SECRET_ACCESS_KEY: 'image-test-secret', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '200', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' }
   const child = spawn(process.execPath, nodeArgs, { cwd: appDir, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })

@@ -50,6 +50,8 @@ test('SIGTERM: readiness 503 first, requests still served during SHUTDOWN_DELAY_
     // fresh process's first SDK call is slow); the test waits it out only once.
     SHUTDOWN_DELAY_MS: '3000',
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // As test/helper.ts: a busy test machine must not turn into 503 server_overloaded here.
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''

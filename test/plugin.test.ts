@@ -88,7 +88,7 @@ test('the bin (npx bedrock-sse-proxy) starts the server from the environment and
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
     cwd: new URL('../', import.meta.url),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
