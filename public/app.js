@@ -2,13 +2,21 @@
 // conversation as `messages`, read by client.js (which resumes a dropped connection with
 // Last-Event-ID). The conversation and the id of a running answer live in sessionStorage,
 // so a reload shows the chat again and picks the running answer up (GET /v1/streams/{id}
-// through EventSource, with a ticket when the server has keys).
+// through EventSource, with a ticket when the server has keys). With Tools on, the page
+// offers its own tool (browser-tools.js); when an answer stops for `tool_use` it runs it and
+// sends the next request itself (a round), up to MAX_TOOL_ROUNDS per question.
+import { AssistantContent } from './assistant-content.js'
+import { runTool, TOOL_CONFIG } from './browser-tools.js'
 import { followStream, listModels, streamConverse } from './client.js'
 import { describeError } from './error-text.js'
 import { AnswerView, el, userTurn } from './turn-view.js'
 import { askForKey, currentKey, keyButton } from './key.js'
 
 const CHAT_KEY = 'bedrock-sse-proxy.chat'
+const SETTINGS_KEY = 'bedrock-sse-proxy.settings'
+const MAX_TOOL_ROUNDS = 4
+// Anthropic's smallest thinking budget; the server clamps it to its own maximum.
+const THINKING_BUDGET_TOKENS = 1024
 const $ = (id) => document.getElementById(id)
 const ui = {
   log: $('log'),
@@ -21,9 +29,15 @@ const ui = {
   stop: $('stop'),
   status: $('status'),
   newChat: $('new-chat'),
+  tools: $('tools'),
+  think: $('think'),
 }
 
-/** One exchange: { user, model, view, state, streamId, error, stop, meta, stream, stopping }. */
+/**
+ * One question and its answer: { user, model, options: { tools, think }, rounds, view,
+ * streamId, error, stop, meta, limited, stream, stopping }. A round is one request's answer:
+ * { content: AssistantContent, results: toolResult blocks the page sent back, stopReason }.
+ */
 let turns = []
 let active = null // the turn whose answer is streaming
 
@@ -38,28 +52,62 @@ function setBusy (busy) {
   if (!busy && document.activeElement === document.body) ui.prompt.focus()
 }
 
-// Earlier exchanges that produced text, then this turn's question: Bedrock wants the roles
-// to alternate, so a failed answer with no text drops its question from later requests.
+const newRound = (blocks) => ({ content: new AssistantContent(blocks), results: [] })
+
+// Earlier exchanges that produced text, then this turn's question and its tool rounds so
+// far. Bedrock wants the roles to alternate, so a failed answer with no text drops its
+// question from later requests. Earlier questions go as their text only: their tool calls
+// are answered, and Bedrock would want toolConfig (and, with thinking, each tool turn's
+// reasoning) for them again.
 function messagesFor (turn) {
   const messages = []
   for (const t of turns) {
     if (t === turn) break
-    const text = t.view.answer.textContent
-    if (text.trim() !== '') messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: text })
+    const text = t.rounds.map((r) => r.content.text.trim()).filter(Boolean).join('\n\n')
+    if (text !== '') messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: text })
   }
   messages.push({ role: 'user', content: turn.user })
+  for (const round of turn.rounds.slice(0, -1)) {
+    messages.push({ role: 'assistant', content: round.content.content() }, { role: 'user', content: round.results })
+  }
   return messages
+}
+
+function requestFor (turn) {
+  return {
+    messages: messagesFor(turn),
+    model: turn.model,
+    ...(turn.options.tools ? { toolConfig: TOOL_CONFIG } : {}),
+    ...(turn.options.think ? { reasoning: { budgetTokens: THINKING_BUDGET_TOKENS } } : {}),
+  }
+}
+
+function settings () {
+  return { tools: ui.tools.checked, think: ui.think.checked }
+}
+
+function restoreSettings () {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SETTINGS_KEY) ?? 'null')
+    if (saved === null) return
+    ui.tools.checked = saved.tools === true
+    ui.think.checked = saved.think === true
+  } catch {}
+}
+
+function saveSettings () {
+  try { sessionStorage.setItem(SETTINGS_KEY, JSON.stringify(settings())) } catch {}
 }
 
 function save () {
   const stored = turns.map((t) => ({
-    user: t.user, model: t.model, state: t.view.state, streamId: t.streamId, error: t.error, stop: t.stop, meta: t.meta, content: t.view.snapshot(),
+    user: t.user, model: t.model, options: t.options, state: t.view.state, streamId: t.streamId, error: t.error, stop: t.stop, meta: t.meta, limited: t.limited, rounds: t.rounds.map((r) => ({ blocks: r.content.toJSON(), results: r.results, stopReason: r.stopReason })),
   }))
   try { sessionStorage.setItem(CHAT_KEY, JSON.stringify(stored)) } catch { /* full or disabled: the chat just won't survive a reload */ }
 }
 
-function addTurn (user, model) {
-  const turn = { user, model, view: new AnswerView(), state: 'streaming', meta: {} }
+function addTurn (user, model, options) {
+  const turn = { user, model, options, rounds: [newRound()], view: new AnswerView(), meta: {} }
   turns.push(turn)
   ui.welcome.hidden = true
   ui.log.append(userTurn(user), turn.view.node)
@@ -75,6 +123,7 @@ function keepInView (update) {
 }
 
 function onEvent (turn, event) {
+  turn.rounds.at(-1).content.add(event)
   keepInView(() => render(turn, event))
 }
 
@@ -93,7 +142,7 @@ function render (turn, { type, data }) {
   else if (type === 'block_stop') view.blockStop(data)
   else if (type === 'citation') view.citation(data)
   else if (type === 'delta') view.delta(data)
-  else if (type === 'stop') turn.meta.stopReason = data.stopReason
+  else if (type === 'stop') turn.meta.stopReason = turn.rounds.at(-1).stopReason = data.stopReason
   else if (type === 'usage') turn.meta.usage = data
   else if (type === 'error') turn.error = data
   view.showMeta({ model: turn.model, ...turn.meta })
@@ -103,7 +152,6 @@ const STATE_TEXT = { connecting: 'Connecting…', streaming: 'Answering…', res
 
 async function run (turn, open) {
   active = turn
-  turn.view.reset()
   turn.error = undefined
   turn.stop = undefined
   turn.stopping = undefined
@@ -118,13 +166,21 @@ async function run (turn, open) {
     if (err.code !== 'closed') turn.error = err
   }
   const stopOutcome = turn.stopping ? await turn.stopping : undefined
+  turn.stream = undefined
+  const round = turn.rounds.at(-1)
+  const calls = !stopOutcome && !turn.error && turn.options.tools && round.stopReason === 'tool_use' ? round.content.toolCalls() : []
+  const toolRounds = turn.rounds.length - 1
+  if (calls.length > 0 && toolRounds < MAX_TOOL_ROUNDS && active === turn) return nextRound(turn, round, calls)
   keepInView(() => {
     if (stopOutcome) showStopped(turn, stopOutcome)
     else if (turn.error) showFailure(turn)
     else turn.view.setState('done')
+    if (calls.length > 0) {
+      turn.limited = true
+      showLimit(turn)
+    }
     turn.view.showMeta({ model: turn.model, ...turn.meta })
   })
-  turn.stream = undefined
   if (active === turn) {
     active = null
     setBusy(false)
@@ -133,9 +189,22 @@ async function run (turn, open) {
   save()
 }
 
+// The model asked for tools: run them here, show each result on its card, and send the
+// next request (the conversation with this round and the results) in the same answer.
+function nextRound (turn, round, calls) {
+  round.results = calls.map(runTool)
+  keepInView(() => {
+    round.results.forEach((result) => turn.view.toolResult(result))
+    turn.view.startRound()
+  })
+  turn.rounds.push(newRound())
+  turn.streamId = undefined
+  save()
+  return send(turn)
+}
+
 function send (turn) {
-  turn.model = ui.model.value || undefined
-  return run(turn, (opts) => streamConverse({ ...opts, messages: messagesFor(turn), model: turn.model }))
+  return run(turn, (opts) => streamConverse({ ...opts, ...requestFor(turn) }))
 }
 
 function follow (turn) {
@@ -151,6 +220,18 @@ function actionsFor (turn, error) {
     return [button]
   }
   if (action === 'retry') return [retryButton(turn, error.retryAfterMs)]
+  const option = turn.rounds.length === 1 && error.code === 'option_not_allowed' ? refusedOption(turn, error) : undefined
+  if (option !== undefined) {
+    const button = el('button', 'primary', option === 'think' ? 'Turn thinking off and retry' : 'Turn tools off and retry')
+    button.type = 'button'
+    button.addEventListener('click', () => {
+      ui[option].checked = false
+      saveSettings()
+      turn.options = { ...turn.options, [option]: false }
+      retry(turn)
+    })
+    return [button]
+  }
   if (action === 'model') {
     const button = el('button', '', 'Choose another model')
     button.type = 'button'
@@ -176,9 +257,28 @@ function retryButton (turn, retryAfterMs = 0) {
   return button
 }
 
+// Which of the page's own options the server refused (its message names the field).
+function refusedOption (turn, error) {
+  if (turn.options.think && /^reasoning/.test(error.message ?? '')) return 'think'
+  if (turn.options.tools && /tool/i.test(error.message ?? '')) return 'tools'
+  return undefined
+}
+
+// The failed round again; the rounds before it (and the tools they ran) stay.
 function retry (turn) {
   if (active !== null) return
+  turn.rounds[turn.rounds.length - 1] = newRound()
+  turn.view.resetRound()
+  turn.model = ui.model.value || undefined
+  turn.view.showMeta({})
   send(turn)
+}
+
+function showLimit (turn) {
+  turn.view.showNotice('info', {
+    title: `Stopped after ${MAX_TOOL_ROUNDS} tool rounds.`,
+    message: 'The model asked for yet another tool call; this page runs at most that many per question. Ask again to go on.',
+  })
 }
 
 function showFailure (turn) {
@@ -229,15 +329,23 @@ function restore () {
   try { stored = JSON.parse(sessionStorage.getItem(CHAT_KEY) ?? '[]') } catch {}
   let pending = null
   for (const s of stored) {
-    const turn = addTurn(s.user, s.model)
-    Object.assign(turn, { streamId: s.streamId, error: s.error, stop: s.stop, meta: s.meta ?? {} })
-    if (s.state === 'streaming' && s.streamId) pending = turn
+    const turn = addTurn(s.user, s.model, s.options ?? { tools: false, think: false })
+    const rounds = (s.rounds ?? [{ blocks: [] }]).map((r) => ({ ...newRound(r.blocks), results: r.results ?? [], stopReason: r.stopReason }))
+    Object.assign(turn, { rounds, streamId: s.streamId, error: s.error, stop: s.stop, meta: s.meta ?? {}, limited: s.limited })
+    // A running answer is replayed from its start: its round starts empty.
+    const running = s.state === 'streaming' && s.streamId
+    if (running) rounds[rounds.length - 1] = newRound()
+    rounds.forEach((round, i) => {
+      if (i > 0) turn.view.startRound()
+      turn.view.restoreRound(round.content.blocks, round.results)
+    })
+    if (running) pending = turn
     else {
-      turn.view.restore(s.content ?? {})
       turn.view.setState(s.state)
       turn.view.showMeta({ model: turn.model, ...turn.meta })
       if (s.state === 'error' && s.error) showFailure(turn)
       if (s.state === 'stopped' && s.stop) showStopped(turn, s.stop)
+      if (turn.limited) showLimit(turn)
     }
   }
   if (pending !== null) follow(pending)
@@ -265,8 +373,9 @@ ui.form.addEventListener('submit', (event) => {
   const text = ui.prompt.value.trim()
   if (text === '' || active !== null) return ui.prompt.focus()
   ui.prompt.value = ''
-  send(addTurn(text, ui.model.value || undefined))
+  send(addTurn(text, ui.model.value || undefined, settings()))
 })
+for (const toggle of [ui.tools, ui.think]) toggle.addEventListener('change', saveSettings)
 ui.prompt.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault()
@@ -282,5 +391,6 @@ ui.scenarios.querySelectorAll('[data-prompt]').forEach((button) => button.addEve
   ui.prompt.focus()
 }))
 
+restoreSettings()
 loadModels()
 restore()

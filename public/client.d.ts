@@ -67,6 +67,15 @@ export declare const EVENT_TYPES: readonly RelayEventType[]
 export type ContentBlock =
   | { text: string }
   | { image: { format: 'png' | 'jpeg' | 'gif' | 'webp', source: { bytes: string } } }
+  /** Sent back first in an assistant turn, unchanged: the signature as received, or the redacted bytes as base64. */
+  | { reasoningContent: { reasoningText: { text: string, signature?: string } } | { redactedContent: string } }
+  | { toolUse: { toolUseId: string, name: string, input: unknown } }
+  | { toolResult: { toolUseId: string, content: Array<{ text: string } | { json: unknown }>, status?: 'success' | 'error' } }
+/** Bedrock's toolConfig (README "Request"): tool specs with JSON-schema inputs, and the choice. */
+export interface ToolConfig {
+  tools: Array<{ toolSpec: { name: string, description?: string, inputSchema: { json: Record<string, unknown> } } } | { cachePoint: { type: 'default' } }>
+  toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } }
+}
 export interface Message { role: 'user' | 'assistant', content: string | ContentBlock[] }
 
 export type StreamState = 'connecting' | 'streaming' | 'resuming' | 'done' | 'failed' | 'closed'
@@ -89,6 +98,10 @@ export interface StreamOptions extends ConnectionOptions {
   temperature?: number
   topP?: number
   stopSequences?: string[]
+  /** Tools the model may call (POST only); this page runs them and sends toolResult blocks back. */
+  toolConfig?: ToolConfig
+  /** Extended thinking (POST only); the server clamps the budget. */
+  reasoning?: { budgetTokens?: number }
   /** POST (default): fetch with a streaming reader, any body. GET: EventSource, `prompt` only. */
   method?: 'GET' | 'POST'
   /** Aborting stops the stream and sends the DELETE (without waiting for the final events). */

@@ -361,7 +361,7 @@ function lost (message) {
 
 function requestBody (opts) {
   const body = {}
-  for (const name of ['prompt', 'messages', 'model', 'system', 'maxTokens', 'temperature', 'topP', 'stopSequences']) {
+  for (const name of ['prompt', 'messages', 'model', 'system', 'maxTokens', 'temperature', 'topP', 'stopSequences', 'toolConfig', 'reasoning']) {
     if (opts[name] !== undefined && opts[name] !== '') body[name] = opts[name]
   }
   return body

@@ -16,10 +16,11 @@ export function userTurn (text) {
   return item
 }
 
-export class AnswerView {
+// One request's part of an answer: its reasoning (apart, collapsible), text and tool cards.
+// A question answered through tools takes several requests, so several rounds.
+class Round {
   constructor () {
-    this.node = el('li', 'turn assistant')
-    this.node.dataset.testid = 'answer'
+    this.node = el('div', 'round')
     this.reasoning = el('details', 'reasoning')
     this.reasoning.hidden = true
     this.reasoningText = el('div', 'reasoning-text')
@@ -28,58 +29,83 @@ export class AnswerView {
     // Announced once complete: aria-busy holds the live region back while tokens arrive.
     this.answer = el('div', 'answer')
     this.answer.setAttribute('aria-live', 'polite')
+    this.tools = el('div', 'tools')
+    this.node.append(this.reasoning, this.answer, this.tools)
+    this.blocks = new Map()
+    this.toolCards = new Map()
+  }
+}
+
+export class AnswerView {
+  constructor () {
+    this.node = el('li', 'turn assistant')
+    this.node.dataset.testid = 'answer'
+    this.rounds = el('div', 'rounds')
     this.sources = el('section', 'sources')
     this.sources.hidden = true
-    this.tools = el('div', 'tools')
     this.notice = el('div', 'notice')
     this.notice.hidden = true
     this.meta = el('p', 'meta')
-    this.node.append(el('h2', 'visually-hidden', 'Answer:'), this.reasoning, this.answer, this.sources, this.tools, this.notice, this.meta)
+    this.node.append(el('h2', 'visually-hidden', 'Answer:'), this.rounds, this.sources, this.notice, this.meta)
     this.reset()
   }
 
+  /** Clears the whole answer. */
   reset () {
-    this.blocks = new Map()
-    this.toolCards = new Map()
-    this.answer.replaceChildren()
-    this.reasoning.hidden = true
-    this.reasoningText.replaceChildren()
-    this.reasoningNote.textContent = ''
-    this.tools.replaceChildren()
+    this.rounds.replaceChildren()
     this.sources.hidden = true
     this.sources.replaceChildren()
+    this.startRound()
     this.clearNotice()
     this.meta.replaceChildren()
     this.setState('streaming')
   }
 
+  /** The next request of a tool loop: its own reasoning, text and cards, under the last. */
+  startRound () {
+    this.round = new Round()
+    this.rounds.append(this.round.node)
+    this.setState(this.state ?? 'streaming')
+  }
+
+  /** Clears the current round only (a retry of it: the tools before it already ran). */
+  resetRound () {
+    const old = this.round
+    this.round = new Round()
+    old.node.replaceWith(this.round.node)
+    this.clearNotice()
+    this.setState('streaming')
+  }
+
   setState (state) {
     this.node.dataset.state = state
-    this.answer.setAttribute('aria-busy', String(state === 'streaming'))
+    for (const answer of this.rounds.querySelectorAll('.answer')) answer.setAttribute('aria-busy', String(state === 'streaming'))
   }
 
   get state () { return this.node.dataset.state }
 
   text ({ index, text }) {
-    let block = this.blocks.get(index)
+    const round = this.round
+    let block = round.blocks.get(index)
     if (block === undefined) {
       block = el('span', 'block')
-      this.blocks.set(index, block)
-      this.answer.append(block)
+      round.blocks.set(index, block)
+      round.answer.append(block)
     }
     block.append(text) // a text node: markup in `text` stays text
   }
 
   reasoningDelta (data) {
-    if (this.reasoning.hidden) {
-      this.reasoning.hidden = false
-      this.reasoning.open = true // open while it streams; folded away once the answer starts
+    const round = this.round
+    if (round.reasoning.hidden) {
+      round.reasoning.hidden = false
+      round.reasoning.open = true // open while it streams; folded away once the answer starts
     }
-    if (typeof data.text === 'string') this.reasoningText.append(data.text)
-    else if (typeof data.signature === 'string') this.reasoningNote.textContent = 'Signed by the model.'
+    if (typeof data.text === 'string') round.reasoningText.append(data.text)
+    else if (typeof data.signature === 'string') round.reasoningNote.textContent = 'Signed by the model.'
     else if (typeof data.redacted === 'string') {
       const bytes = Math.floor(data.redacted.length * 3 / 4) - (data.redacted.match(/=*$/)[0].length)
-      this.reasoningNote.textContent = `Redacted by the provider: ${bytes} encrypted bytes, not shown.`
+      round.reasoningNote.textContent = `Redacted by the provider: ${bytes} encrypted bytes, not shown.`
     }
   }
 
@@ -90,19 +116,19 @@ export class AnswerView {
     head.append(el('h3', 'tool-name', name), el('span', 'tool-id', toolUseId))
     const input = el('pre', 'tool-input')
     card.append(head, input)
-    this.toolCards.set(index, { card, input, json: '' })
-    this.tools.append(card)
+    this.round.toolCards.set(index, { card, input, json: '', toolUseId })
+    this.round.tools.append(card)
   }
 
   toolInput ({ index, input }) {
-    const tool = this.toolCards.get(index)
+    const tool = this.round.toolCards.get(index)
     if (tool === undefined) return
     tool.json += input
     tool.input.textContent = tool.json
   }
 
   blockStop ({ index }) {
-    const tool = this.toolCards.get(index)
+    const tool = this.round.toolCards.get(index)
     if (tool === undefined) return
     try {
       tool.input.textContent = JSON.stringify(JSON.parse(tool.json || '{}'), null, 2)
@@ -110,6 +136,16 @@ export class AnswerView {
     } catch {
       tool.card.dataset.parsed = 'false' // shown as received
     }
+  }
+
+  /** What the page's own tool answered (a toolResult block), on the card that asked for it. */
+  toolResult ({ toolResult: { toolUseId, content, status } }) {
+    const tool = [...this.round.toolCards.values()].find((t) => t.toolUseId === toolUseId)
+    if (tool === undefined) return
+    tool.card.dataset.status = status
+    const shown = content.map((c) => c.json !== undefined ? JSON.stringify(c.json, null, 2) : c.text).join('\n')
+    const label = el('p', 'tool-label', status === 'error' ? 'Failed in this browser:' : 'Ran in this browser:')
+    tool.card.append(label, el('pre', 'tool-result', shown))
   }
 
   /** A source the answer is grounded on: listed under the answer, with the quoted text. */
@@ -126,11 +162,11 @@ export class AnswerView {
   }
 
   delta ({ index, kind, value }) {
-    this.tools.append(el('pre', 'tool delta', `block ${index}, ${kind}: ${JSON.stringify(value, null, 2)}`))
+    this.round.tools.append(el('pre', 'tool delta', `block ${index}, ${kind}: ${JSON.stringify(value, null, 2)}`))
   }
 
   foldReasoning () {
-    if (!this.reasoning.hidden) this.reasoning.open = false
+    if (!this.round.reasoning.hidden) this.round.reasoning.open = false
   }
 
   /** The line under the answer: model, time to first token, tokens (estimates marked), stop reason. */
@@ -180,26 +216,23 @@ export class AnswerView {
     delete this.notice.dataset.code
   }
 
-  /** Everything shown, for sessionStorage (a reload rebuilds finished answers from it). */
-  snapshot () {
-    return {
-      text: this.answer.textContent,
-      reasoning: this.reasoning.hidden ? undefined : this.reasoningText.textContent,
-      reasoningNote: this.reasoningNote.textContent,
-      tools: [...this.toolCards.values()].map(({ card, input }) => ({ name: card.querySelector('.tool-name').textContent, id: card.querySelector('.tool-id').textContent, input: input.textContent })),
+  /**
+   * A finished round again, after a reload: from the blocks the page keeps to send back
+   * (AssistantContent's) and the tool results it sent.
+   */
+  restoreRound (blocks, results = []) {
+    for (const [index, block] of [...blocks].sort(([a], [b]) => a - b)) {
+      if (block.reasoning !== undefined) this.reasoningDelta({ index, text: block.reasoning })
+      if (block.signature !== undefined) this.reasoningDelta({ index, signature: block.signature })
+      if (block.redacted !== undefined) this.reasoningDelta({ index, redacted: block.redacted })
+      if (block.text) this.text({ index, text: block.text })
+      if (block.tool !== undefined) {
+        this.toolUse({ index, ...block.tool })
+        this.toolInput({ index, input: block.tool.input })
+        this.blockStop({ index })
+      }
     }
-  }
-
-  restore ({ text, reasoning, reasoningNote, tools = [] }) {
-    if (text) this.text({ index: 0, text })
-    if (reasoning !== undefined) {
-      this.reasoningDelta({ index: 0, text: reasoning })
-      this.reasoningNote.textContent = reasoningNote ?? ''
-      this.reasoning.open = false
-    }
-    tools.forEach((tool, i) => {
-      this.toolUse({ index: 1000 + i, toolUseId: tool.id, name: tool.name })
-      this.toolInput({ index: 1000 + i, input: tool.input })
-    })
+    this.foldReasoning()
+    results.forEach((result) => this.toolResult(result))
   }
 }
