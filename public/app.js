@@ -5,18 +5,15 @@
 // through EventSource, with a ticket when the server has keys). With Tools on, the page
 // offers its own tool (browser-tools.js); when an answer stops for `tool_use` it runs it and
 // sends the next request itself (a round), up to MAX_TOOL_ROUNDS per question.
-import { AssistantContent } from './assistant-content.js'
-import { runTool, TOOL_CONFIG } from './browser-tools.js'
+import { runTool } from './browser-tools.js'
 import { followStream, listModels, streamConverse } from './client.js'
+import { MAX_TOOL_ROUNDS, newRound, requestFor, storedRounds, storedTurn } from './conversation.js'
 import { describeError } from './error-text.js'
 import { AnswerView, el, userTurn } from './turn-view.js'
 import { askForKey, currentKey, keyButton } from './key.js'
 
 const CHAT_KEY = 'bedrock-sse-proxy.chat'
 const SETTINGS_KEY = 'bedrock-sse-proxy.settings'
-const MAX_TOOL_ROUNDS = 4
-// Anthropic's smallest thinking budget; the server clamps it to its own maximum.
-const THINKING_BUDGET_TOKENS = 1024
 const $ = (id) => document.getElementById(id)
 const ui = {
   log: $('log'),
@@ -52,36 +49,6 @@ function setBusy (busy) {
   if (!busy && document.activeElement === document.body) ui.prompt.focus()
 }
 
-const newRound = (blocks) => ({ content: new AssistantContent(blocks), results: [] })
-
-// Earlier exchanges that produced text, then this turn's question and its tool rounds so
-// far. Bedrock wants the roles to alternate, so a failed answer with no text drops its
-// question from later requests. Earlier questions go as their text only: their tool calls
-// are answered, and Bedrock would want toolConfig (and, with thinking, each tool turn's
-// reasoning) for them again.
-function messagesFor (turn) {
-  const messages = []
-  for (const t of turns) {
-    if (t === turn) break
-    const text = t.rounds.map((r) => r.content.text.trim()).filter(Boolean).join('\n\n')
-    if (text !== '') messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: text })
-  }
-  messages.push({ role: 'user', content: turn.user })
-  for (const round of turn.rounds.slice(0, -1)) {
-    messages.push({ role: 'assistant', content: round.content.content() }, { role: 'user', content: round.results })
-  }
-  return messages
-}
-
-function requestFor (turn) {
-  return {
-    messages: messagesFor(turn),
-    model: turn.model,
-    ...(turn.options.tools ? { toolConfig: TOOL_CONFIG } : {}),
-    ...(turn.options.think ? { reasoning: { budgetTokens: THINKING_BUDGET_TOKENS } } : {}),
-  }
-}
-
 function settings () {
   return { tools: ui.tools.checked, think: ui.think.checked }
 }
@@ -100,10 +67,7 @@ function saveSettings () {
 }
 
 function save () {
-  const stored = turns.map((t) => ({
-    user: t.user, model: t.model, options: t.options, state: t.view.state, streamId: t.streamId, error: t.error, stop: t.stop, meta: t.meta, limited: t.limited, rounds: t.rounds.map((r) => ({ blocks: r.content.toJSON(), results: r.results, stopReason: r.stopReason })),
-  }))
-  try { sessionStorage.setItem(CHAT_KEY, JSON.stringify(stored)) } catch { /* full or disabled: the chat just won't survive a reload */ }
+  try { sessionStorage.setItem(CHAT_KEY, JSON.stringify(turns.map(storedTurn))) } catch { /* full or disabled: the chat just won't survive a reload */ }
 }
 
 function addTurn (user, model, options) {
@@ -204,7 +168,7 @@ function nextRound (turn, round, calls) {
 }
 
 function send (turn) {
-  return run(turn, (opts) => streamConverse({ ...opts, ...requestFor(turn) }))
+  return run(turn, (opts) => streamConverse({ ...opts, ...requestFor(turns, turn) }))
 }
 
 function follow (turn) {
@@ -330,7 +294,7 @@ function restore () {
   let pending = null
   for (const s of stored) {
     const turn = addTurn(s.user, s.model, s.options ?? { tools: false, think: false })
-    const rounds = (s.rounds ?? [{ blocks: [] }]).map((r) => ({ ...newRound(r.blocks), results: r.results ?? [], stopReason: r.stopReason }))
+    const rounds = storedRounds(s)
     Object.assign(turn, { rounds, streamId: s.streamId, error: s.error, stop: s.stop, meta: s.meta ?? {}, limited: s.limited })
     // A running answer is replayed from its start: its round starts empty.
     const running = s.state === 'streaming' && s.streamId

@@ -115,7 +115,7 @@ export class AnswerView {
     const head = el('header', 'tool-head')
     head.append(el('h3', 'tool-name', name), el('span', 'tool-id', toolUseId))
     const input = el('pre', 'tool-input')
-    card.append(head, input)
+    card.append(head, el('p', 'tool-label', 'Input:'), input)
     this.round.toolCards.set(index, { card, input, json: '', toolUseId })
     this.round.tools.append(card)
   }
@@ -144,7 +144,7 @@ export class AnswerView {
     if (tool === undefined) return
     tool.card.dataset.status = status
     const shown = content.map((c) => c.json !== undefined ? JSON.stringify(c.json, null, 2) : c.text).join('\n')
-    const label = el('p', 'tool-label', status === 'error' ? 'Failed in this browser:' : 'Ran in this browser:')
+    const label = el('p', 'tool-label result', status === 'error' ? 'Failed in this browser:' : 'Ran in this browser:')
     tool.card.append(label, el('pre', 'tool-result', shown))
   }
 

@@ -74,14 +74,18 @@ test('chat page in headless Chromium', { skip: skipBrowser, timeout: 90_000 }, a
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('the model picker lists the server\'s models, default first, and sends the one picked', async (t) => {
+  await t.test('the model picker lists the server\'s models, default first, and sends the one picked; with Tools off no tool is offered nor run', async (t) => {
     emulator.reset()
     const { page, pageErrors } = await openPage(t, browser, demo)
     await page.locator('#model option[value="demo.emulated-model-v1:0"]').waitFor({ state: 'attached' })
     assert.deepEqual(await page.locator('#model option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), ['demo.emulated-model-v1:0', OTHER_MODEL])
     await page.selectOption('#model', OTHER_MODEL)
+    // Tools off: the emulator's scripted get_weather call, which the page shows and does not answer.
+    await page.locator('#tools').uncheck()
     await ask(page, '/tool weather in Paris')
     assert.equal(await settled(page), 'done')
+    assert.equal(emulator.requests.length, 1)
+    assert.equal((emulator.requests[0]?.body as { toolConfig?: unknown }).toolConfig, undefined)
     assert.equal(emulator.requests[0]?.modelId, OTHER_MODEL)
     assert.equal(await textOf(page, '.tool-name'), 'get_weather')
     assert.match(await textOf(page, '.tool-id'), /^tooluse_/)

@@ -8,15 +8,20 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { startDemo } from '../src/demo.js'
-import { messageScenario, signReasoning } from '../src/emulator/index.js'
-import { answerAt, ask, launchBrowser, openPage, seriousViolations, settled, textOf } from './support/browser.js'
-import { skipBrowser } from './support/browser.js'
+import { messageScenario, signReasoning, textScenario } from '../src/emulator/index.js'
+import { answerAt, ask, launchBrowser, openPage, seriousViolations, settled, skipBrowser, textOf } from './support/browser.js'
+import { eventually } from './support/wait.js'
 
 const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url)
 const TIME_PROMPT = 'What time is it? Use get_current_time.'
 
-type Block = Record<string, any>
-interface Sent { messages: Array<{ role: string, content: Block[] }>, toolConfig?: { tools: Block[] }, additionalModelRequestFields?: Block }
+interface ToolResult { toolUseId: string, status: string, content: Array<{ text?: string, json?: Record<string, unknown> }> }
+interface Block { text?: string, toolUse?: { toolUseId: string, name: string, input: unknown }, toolResult?: ToolResult, reasoningContent?: unknown }
+interface Sent {
+  messages: Array<{ role: string, content: Block[] }>
+  toolConfig?: { tools: Array<{ toolSpec: { name: string } }> }
+  additionalModelRequestFields?: Record<string, unknown>
+}
 const sent = (request: { body: unknown } | undefined): Sent => request?.body as Sent
 
 test('tools and thinking on the chat page in headless Chromium', { skip: skipBrowser, timeout: 120_000 }, async (t) => {
@@ -32,24 +37,26 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     assert.equal(await settled(page), 'done')
     assert.equal(emulator.requests.length, 2)
     const [first, second] = [sent(emulator.requests[0]), sent(emulator.requests[1])]
-    assert.deepEqual(first.toolConfig?.tools.map((tool) => tool['toolSpec'].name), ['get_current_time'])
+    assert.deepEqual(first.toolConfig?.tools.map((tool) => tool.toolSpec.name), ['get_current_time'])
     assert.equal(first.additionalModelRequestFields, undefined, 'thinking is off by default')
 
     const [question, call, results] = second.messages
     assert.deepEqual(question, { role: 'user', content: [{ text: TIME_PROMPT }] })
     assert.equal(call?.role, 'assistant')
-    assert.equal(call?.content[0]?.['text'], 'I will call get_current_time.')
-    const toolUse = call?.content[1]?.['toolUse']
+    assert.equal(call?.content[0]?.text, 'I will call get_current_time.')
+    const toolUse = call?.content[1]?.toolUse
+    assert.ok(toolUse !== undefined)
     assert.equal(toolUse.name, 'get_current_time')
     assert.deepEqual(toolUse.input, {})
     assert.equal(results?.role, 'user')
     assert.equal(results?.content.length, 1)
-    const toolResult = results?.content[0]?.['toolResult']
+    const toolResult = results?.content[0]?.toolResult
+    assert.ok(toolResult !== undefined)
     assert.equal(toolResult.toolUseId, toolUse.toolUseId)
     assert.equal(toolResult.status, 'success')
-    const answered = toolResult.content[0].json
-    assert.equal(answered.timeZone, await page.evaluate('Intl.DateTimeFormat().resolvedOptions().timeZone'))
-    assert.ok(Math.abs(Date.parse(answered.iso) - Date.now()) < 60_000, `the browser's clock: ${answered.iso}`)
+    const answered = toolResult.content[0]?.json ?? {}
+    assert.equal(answered['timeZone'], await page.evaluate('Intl.DateTimeFormat().resolvedOptions().timeZone'))
+    assert.ok(Math.abs(Date.parse(String(answered['iso'])) - Date.now()) < 60_000, `the browser's clock: ${String(answered['iso'])}`)
     assert.equal(second.toolConfig?.tools.length, 1, 'toolConfig goes with every request of the loop')
 
     // One answer, two rounds: the call with its card (input, result), then the final text.
@@ -57,7 +64,7 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     assert.equal(await page.locator(`${answerAt(1)} .round`).count(), 2)
     assert.equal(await textOf(page, `${answerAt(1)} .tool-id`), toolUse.toolUseId)
     assert.deepEqual(JSON.parse(await textOf(page, `${answerAt(1)} .tool-result`)), answered)
-    assert.equal(await textOf(page, `${answerAt(1)} .tool-label`), 'Ran in this browser:')
+    assert.equal(await textOf(page, `${answerAt(1)} .tool-label.result`), 'Ran in this browser:')
     const final = `The tool answered: ${JSON.stringify(answered)}. That is all I needed.`
     assert.equal(await textOf(page, `${answerAt(1)} .round:last-child .answer`), final)
 
@@ -89,11 +96,11 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     await ask(page, 'do something odd')
     assert.equal(await settled(page), 'done')
     assert.equal(emulator.requests.length, 2)
-    const results = sent(emulator.requests[1]).messages[2]?.content.map((b) => b['toolResult'])
-    assert.deepEqual(results?.map((r) => [r.toolUseId, r.status]), [['tooluse_rockets', 'error'], ['tooluse_mars', 'error']])
-    assert.match(results?.[0].content[0].text, /^Unknown tool "launch_rockets"/)
-    assert.match(results?.[1].content[0].text, /^Unknown time zone "Mars\/Olympus_Mons"/)
-    assert.deepEqual(await page.locator(`${answerAt(1)} .tool-label`).allTextContents(), ['Failed in this browser:', 'Failed in this browser:'])
+    const results = sent(emulator.requests[1]).messages[2]?.content.map((b) => b.toolResult)
+    assert.deepEqual(results?.map((r) => [r?.toolUseId, r?.status]), [['tooluse_rockets', 'error'], ['tooluse_mars', 'error']])
+    assert.match(results?.[0]?.content[0]?.text ?? '', /^Unknown tool "launch_rockets"/)
+    assert.match(results?.[1]?.content[0]?.text ?? '', /^Unknown time zone "Mars\/Olympus_Mons"/)
+    assert.deepEqual(await page.locator(`${answerAt(1)} .tool-label.result`).allTextContents(), ['Failed in this browser:', 'Failed in this browser:'])
     assert.match(await textOf(page, `${answerAt(1)} .round:last-child .answer`), /^The tool answered: Unknown tool/)
     assert.deepEqual(pageErrors, [])
   })
@@ -114,6 +121,28 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     assert.equal(await notice.getAttribute('role'), 'status')
     await page.reload()
     assert.match(await page.locator(`${answerAt(1)} .notice`).innerText(), /^Stopped after 4 tool rounds\./)
+    assert.deepEqual(pageErrors, [])
+  })
+
+  await t.test('a reload while the round after a tool runs picks that round up; the tool is not run again', async (t) => {
+    emulator.reset()
+    const LONG = 'Now I know the time, and I say so slowly. '.repeat(6).trim()
+    emulator.enqueue(
+      messageScenario([{ text: 'Checking.' }, { toolUse: { toolUseId: 'tooluse_reload', name: 'get_current_time', input: '{"timeZone":"Asia/Tokyo"}' } }]),
+      textScenario(LONG, { chunkChars: 6, frameDelayMs: 40 })
+    )
+    const { page, streamRequests, pageErrors } = await openPage(t, browser, demo)
+    await ask(page, 'what time is it in Tokyo?')
+    await eventually(async () => (await textOf(page, `${answerAt(1)} .round:last-child .answer`)).length > 20, 5000, 'the second round streaming')
+    const result = await textOf(page, `${answerAt(1)} .tool-result`)
+    assert.equal(JSON.parse(result).timeZone, 'Asia/Tokyo')
+    await page.reload()
+    assert.equal(await settled(page), 'done')
+    assert.equal(await page.locator(`${answerAt(1)} .round`).count(), 2)
+    assert.equal(await textOf(page, `${answerAt(1)} .tool-result`), result, 'the result as it was sent, not a new run')
+    assert.equal(await textOf(page, `${answerAt(1)} .round:last-child .answer`), LONG)
+    assert.equal(emulator.requests.length, 2)
+    assert.deepEqual(streamRequests.map((r) => r.method), ['POST', 'POST', 'GET'], 'the second round followed by id after the reload')
     assert.deepEqual(pageErrors, [])
   })
 
@@ -165,22 +194,33 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     assert.deepEqual(pageErrors, [])
   })
 
-  await t.test('a server that refuses thinking: the page says so and offers to turn it off', async (t) => {
-    const strict = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent', REASONING_MAX_BUDGET_TOKENS: '0' } })
+  await t.test('a server that refuses thinking and client tools: the page says so and offers to turn each off', async (t) => {
+    const strict = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent', REASONING_MAX_BUDGET_TOKENS: '0', MAX_TOOLS: '0' } })
     t.after(() => strict.close())
     const { page, pageErrors } = await openPage(t, browser, strict)
     await page.locator('#think').check()
     await ask(page, 'think hard')
-    assert.equal(await settled(page), 'error')
-    const notice = page.locator(`${answerAt(1)} .notice`)
-    assert.equal(await notice.getAttribute('data-code'), 'option_not_allowed')
-    assert.match(await notice.innerText(), /^Option not allowed\. reasoning \(extended thinking\) is not allowed on this server\./)
-    assert.equal(strict.emulator.requests.length, 0)
-    await notice.getByRole('button', { name: 'Turn thinking off and retry' }).click()
+    const offered: string[] = []
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await settled(page), 'error')
+      const notice = page.locator(`${answerAt(1)} .notice`)
+      assert.equal(await notice.getAttribute('data-code'), 'option_not_allowed')
+      const text = await notice.innerText()
+      assert.match(text, /^Option not allowed\. (reasoning \(extended thinking\)|toolConfig \(client tools\)) is not allowed on this server\./)
+      const button = notice.getByRole('button')
+      const name = await button.innerText()
+      assert.equal(name, text.includes('reasoning') ? 'Turn thinking off and retry' : 'Turn tools off and retry')
+      offered.push(name)
+      await button.click()
+    }
+    assert.deepEqual(offered.sort(), ['Turn thinking off and retry', 'Turn tools off and retry'])
     assert.equal(await settled(page), 'done')
     assert.equal(await page.locator('#think').isChecked(), false)
-    assert.equal(strict.emulator.requests.length, 1)
-    assert.equal(sent(strict.emulator.requests[0]).additionalModelRequestFields, undefined)
+    assert.equal(await page.locator('#tools').isChecked(), false)
+    assert.equal(strict.emulator.requests.length, 1, 'refusals never reach Bedrock')
+    const request = sent(strict.emulator.requests[0])
+    assert.equal(request.additionalModelRequestFields, undefined)
+    assert.equal(request.toolConfig, undefined)
     assert.equal(await page.locator('.notice:not([hidden])').count(), 0)
     assert.deepEqual(pageErrors, [])
   })
