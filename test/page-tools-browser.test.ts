@@ -194,6 +194,24 @@ test('tools and thinking on the chat page in headless Chromium', { skip: skipBro
     assert.deepEqual(pageErrors, [])
   })
 
+  await t.test('thinking and a tool with redacted reasoning: the encrypted bytes go back unchanged', async (t) => {
+    emulator.reset()
+    const bytes = Buffer.from('opaque encrypted reasoning \u0000\u00ff bytes')
+    emulator.enqueue(messageScenario([
+      { redactedReasoning: bytes },
+      { toolUse: { toolUseId: 'tooluse_redacted', name: 'get_current_time', input: '{}' } },
+    ]))
+    const { page, pageErrors } = await openPage(t, browser, demo)
+    await page.locator('#think').check()
+    await ask(page, 'what time is it?')
+    assert.equal(await settled(page), 'done')
+    assert.equal(emulator.requests.length, 2)
+    assert.deepEqual(sent(emulator.requests[1]).messages[1]?.content[0], { reasoningContent: { redactedContent: bytes.toString('base64') } })
+    assert.equal(await textOf(page, `${answerAt(1)} .round:first-child .reasoning .note`), `Redacted by the provider: ${bytes.length} encrypted bytes, not shown.`)
+    assert.match(await textOf(page, `${answerAt(1)} .round:last-child .answer`), /^The tool answered: /)
+    assert.deepEqual(pageErrors, [])
+  })
+
   await t.test('a server that refuses thinking and client tools: the page says so and offers to turn each off', async (t) => {
     const strict = await startDemo({ port: 0, host: '127.0.0.1', frameDelayMs: 5, env: { LOG_LEVEL: 'silent', REASONING_MAX_BUDGET_TOKENS: '0', MAX_TOOLS: '0' } })
     t.after(() => strict.close())
