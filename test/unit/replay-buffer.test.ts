@@ -77,3 +77,13 @@ test('buffered frames keep only their own bytes: a held frame does not pin a sha
   const frameBytes = frames.reduce((sum, f) => sum + f.length, 0)
   assert.ok(heldBytes < frameBytes * 1.5, `frames of ${frameBytes} bytes keep ${heldBytes} bytes of ArrayBuffers alive`)
 })
+
+test('frames keep their exact bytes whatever their size and characters', () => {
+  const id = 'stream00000001'
+  const buffer = new ReplayBuffer(id, 10_000_000, nativeFraming({ streamId: id, model: 'm' }))
+  for (const t of ['é 😀 \u2028', 'x'.repeat(3000), 'ü'.repeat(5000), '']) {
+    const entry = buffer.append(text(t))
+    assert.equal(entry.frame.toString(), `id: ${id}-${entry.seq}\nevent: text\ndata: ${entry.json}\n\n`)
+    assert.equal(JSON.parse(entry.json).text, t)
+  }
+})
