@@ -186,6 +186,18 @@ for (const name of wanted) {
 }
 process.stdout.write(out)
 
+/** The name of the edge from node `from` to node `to` (node indexes, not offsets). */
+function edgeName (from: number, to: number): string {
+  const iNameOrIndex = meta.edge_fields.indexOf('name_or_index')
+  for (let e = firstEdge[from] as number; e < (firstEdge[from + 1] as number); e += EW) {
+    if ((snap.edges[e + eTo] as number) / NW !== to) continue
+    const t = edgeTypes[snap.edges[e + eType] as number]
+    const v = snap.edges[e + iNameOrIndex] as number
+    return t === 'element' || t === 'hidden' ? `[${v}]` : (snap.strings[v] ?? '?')
+  }
+  return '?'
+}
+
 // --tree Class,Class: the dominator subtree of one instance of each (the one with the median
 // retained size), with the property names that lead there.
 const treeArg = process.argv.indexOf('--tree')
@@ -197,16 +209,6 @@ if (treeArg !== -1) {
     const list = children.get(p) ?? []
     list.push(i)
     children.set(p, list)
-  }
-  const edgeName = (from: number, to: number): string => {
-    const iNameOrIndex = meta.edge_fields.indexOf('name_or_index')
-    for (let e = firstEdge[from] as number; e < (firstEdge[from + 1] as number); e += EW) {
-      if ((snap.edges[e + eTo] as number) / NW !== to) continue
-      const t = edgeTypes[snap.edges[e + eType] as number]
-      const v = snap.edges[e + iNameOrIndex] as number
-      return t === 'element' || t === 'hidden' ? `[${v}]` : (snap.strings[v] ?? '?')
-    }
-    return '?'
   }
   const print = (i: number, depth: number, maxDepth: number, name: string): void => {
     const n = post[i] as number
@@ -230,16 +232,7 @@ if (treeArg !== -1) {
 // several owners), one retainer chain each, to see who holds them.
 const retArg = process.argv.indexOf('--retainers')
 if (retArg !== -1) {
-  const iNameOrIndex = meta.edge_fields.indexOf('name_or_index')
-  const via = (from: number, to: number): string => {
-    for (let e = firstEdge[from] as number; e < (firstEdge[from + 1] as number); e += EW) {
-      if ((snap.edges[e + eTo] as number) / NW !== to) continue
-      const t = edgeTypes[snap.edges[e + eType] as number]
-      const v = snap.edges[e + iNameOrIndex] as number
-      return t === 'element' || t === 'hidden' ? `[${v}]` : (snap.strings[v] ?? '?')
-    }
-    return '?'
-  }
+  const via = edgeName
   for (const arg of (process.argv[retArg + 1] ?? '').split(',')) {
     // A trailing * takes every instance, not only those the root dominates.
     const every = arg.endsWith('*')
