@@ -17,13 +17,35 @@ const KEEP_ALIVE_MS = 30_000
 
 /** @param overrides SDK settings on top (tests: the emulator's dummy credentials, retries). */
 export function createBedrockClient (opts: BedrockClientOptions, overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
+  const client = new BedrockRuntimeClient({
     // undefined lets the SDK read the profile's region (AWS_PROFILE, ~/.aws/config).
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
     ...overrides,
   })
+  ownRequestBodies(client)
+  return client
+}
+
+/**
+ * The SDK's JSON codec writes a request body into Buffer.allocUnsafe, a view of Node's
+ * shared Buffer pool (64 KiB slabs on Node 24), and its handler keeps the request until
+ * the response ends: for a stream waiting on a slow first token, its whole life. Slabs
+ * full of other short-lived bytes stayed pinned by the bodies in them, about 3 KiB of RSS
+ * per waiting stream (issue 10). The body as a string, as the SDK sent JSON before its
+ * v2 codec, holds only itself; it is the same bytes, so the length and the signature are
+ * unchanged (this runs before both).
+ */
+function ownRequestBodies (client: BedrockRuntimeClient): void {
+  client.middlewareStack.add((next) => async (args) => {
+    const request = args.request as { body?: unknown } | undefined
+    const body = request?.body
+    if (request !== undefined && body instanceof Uint8Array && body.byteLength < body.buffer.byteLength) {
+      request.body = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+    }
+    return await next(args)
+  }, { step: 'build', priority: 'high', name: 'ownRequestBody' })
 }
 
 /**

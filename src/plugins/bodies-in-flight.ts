@@ -14,6 +14,11 @@ export function registerBodiesInFlight (app: FastifyInstance, maxBytes: number):
   let inFlight = 0
 
   app.addHook('preParsing', async function meterBody (request: FastifyRequest, _reply: FastifyReply, payload) {
+    // No body (RFC 9112 6.3: neither Content-Length nor Transfer-Encoding), nothing to meter:
+    // a waiting GET stream would otherwise keep a Transform and its listeners for its whole
+    // life (about 2 KiB each, issue 10).
+    const { headers } = request
+    if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return payload
     let counted = 0
     const release = (): void => {
       inFlight -= counted

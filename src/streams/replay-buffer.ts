@@ -4,6 +4,7 @@
 // `maxBytes` it keeps the stream going live but drops the oldest events, and the stream
 // can no longer be resumed (its `done` says so).
 import { sequenced, type RelayEvent, type SequencedEvent } from '../events.js'
+import { frameBytes } from '../sse/frame-bytes.js'
 import type { Framing } from '../sse/framing.js'
 
 /** `end`: bytes of JSON appended up to and including this event; `frame`: its SSE frame. */
@@ -39,7 +40,7 @@ export class ReplayBuffer {
     // Serialised once: every reader's frame and the Redis mirror reuse it.
     const { seq, type, json } = sequenced(this.lastSeq + 1, event)
     this.#appendedEnd += json.length
-    const frame = Buffer.from(this.#framing.frame(seq, event, json))
+    const frame = frameBytes(this.#framing.frame(seq, event, json))
     const entry = { seq, type, json, end: this.#appendedEnd, frame }
     this.#events.push(entry)
     if (this.#appendedEnd - this.#droppedEnd > this.maxBytes) this.#trim()

@@ -58,3 +58,32 @@ test('compaction: a long trimmed stream keeps its sequence and holds only the bo
   assert.equal(buffer.lastSeq, 5000)
   assert.deepEqual([...buffer.after(0)].map(e => e.seq), Array.from({ length: 10 }, (_, i) => 4991 + i))
 })
+
+test('buffered frames keep only their own bytes: a held frame does not pin a shared 64 KiB pool slab (issue 10)', () => {
+  // Every waiting stream keeps its `start` frame for its whole life. Buffer.from() slices
+  // small strings out of Node's shared pool (64 KiB on Node 24), so a frame made between
+  // other short-lived allocations kept a whole slab of garbage alive with it.
+  const frames: Buffer[] = []
+  const garbage: Buffer[] = []
+  for (let i = 0; i < 2000; i++) {
+    const id = `stream${String(i).padStart(8, '0')}`
+    const buffer = new ReplayBuffer(id, 1_000_000, nativeFraming({ streamId: id, model: 'm' }))
+    frames.push(buffer.append({ type: 'start', data: { streamId: id, model: 'bench.model-v1:0' } }).frame)
+    garbage.push(Buffer.from('x'.repeat(1000))) // what the rest of the process allocates meanwhile
+  }
+  garbage.length = 0
+  const held = new Set(frames.map(f => f.buffer))
+  const heldBytes = [...held].reduce((sum, ab) => sum + ab.byteLength, 0)
+  const frameBytes = frames.reduce((sum, f) => sum + f.length, 0)
+  assert.ok(heldBytes < frameBytes * 1.5, `frames of ${frameBytes} bytes keep ${heldBytes} bytes of ArrayBuffers alive`)
+})
+
+test('frames keep their exact bytes whatever their size and characters', () => {
+  const id = 'stream00000001'
+  const buffer = new ReplayBuffer(id, 10_000_000, nativeFraming({ streamId: id, model: 'm' }))
+  for (const t of ['é 😀 \u2028', 'x'.repeat(3000), 'ü'.repeat(5000), '']) {
+    const entry = buffer.append(text(t))
+    assert.equal(entry.frame.toString(), `id: ${id}-${entry.seq}\nevent: text\ndata: ${entry.json}\n\n`)
+    assert.equal(JSON.parse(entry.json).text, t)
+  }
+})
