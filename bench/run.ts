@@ -37,7 +37,7 @@ Paths, all loaded with the same streams:
   write themselves: default SDK client, \`for await\`, one \`reply.raw.write\` per delta.
 - **SDK direct**: no HTTP hop; the load client calls the SDK itself (default settings), on the
   server's CPU. Its added latency is the SDK's alone, the floor for every other path.
-- **this proxy**: \`node --max-semi-space-size=16 --import tsx src/server.ts\` (the flag \`npm start\` and the image use), production defaults except the limits
+- **this proxy**: \`node --import tsx src/server.ts\`, production defaults except the limits
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
   replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).

@@ -20,8 +20,7 @@ export const proxyPath: PathSpec = {
   label: 'this proxy',
   server: (ctx) => ({
     command: process.execPath,
-    // The flag `npm start` and the image run with (README "Performance").
-    args: ['--max-semi-space-size=16', '--import', 'tsx', 'src/server.ts'],
+    args: ['--import', 'tsx', 'src/server.ts'],
     env: {
       ...nodeEnv(ctx),
       HOST: '127.0.0.1',
