@@ -73,6 +73,11 @@ export class ProxyError extends Error {
     this.param = options.param
   }
 
+  /** The failure an `error` event reported, again (a surface that answers it as an HTTP error). */
+  static fromEventData ({ code, message, retryAfterMs }: ErrorData): ProxyError {
+    return new ProxyError(code, { message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+  }
+
   /** The data of an `error` event, once a stream has started. */
   toEventData (): ErrorData {
     return {

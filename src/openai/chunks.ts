@@ -39,17 +39,11 @@ export function openAIFraming (opts: { includeUsage: boolean }): FramingFactory 
   return ({ streamId, model }) => {
     const id = `chatcmpl-${streamId}`
     const created = Math.floor(Date.now() / 1000)
+    const envelope = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: null }
     // With include_usage every chunk carries `usage: null` and one last chunk the usage (OpenAI's contract).
     const usageField = opts.includeUsage ? { usage: null } : {}
-    const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): string => dataLine({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...usageField,
-    })
+    const chunk = (delta: Record<string, unknown>, finishReason: string | null = null): string =>
+      dataLine({ ...envelope, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField })
     // Bedrock numbers content blocks; OpenAI numbers tool calls.
     const toolIndex = new Map<number, number>()
     return {
@@ -67,12 +61,9 @@ export function openAIFraming (opts: { includeUsage: boolean }): FramingFactory 
           case 'stop': return chunk({}, finishReasonOf(event.data.stopReason))
           case 'usage':
             return opts.includeUsage
-              ? dataLine({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [], usage: openAIUsage(event.data) })
+              ? dataLine({ ...envelope, choices: [], usage: openAIUsage(event.data) })
               : ''
-          case 'error': {
-            const { code, message, retryAfterMs } = event.data
-            return dataLine(toOpenAIErrorBody(new ProxyError(code, { message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })))
-          }
+          case 'error': return dataLine(toOpenAIErrorBody(ProxyError.fromEventData(event.data)))
           case 'done': return DONE
           default: return '' // block_stop, other deltas: nothing in OpenAI's chunk format
         }

@@ -6,13 +6,12 @@
 // becomes the route's HTTP error, never a half answer.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Answer } from '../bedrock/answer.js'
-import { toConverseInput, type ConverseInput } from '../bedrock/converse-input.js'
-import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
+import type { ConverseInput } from '../bedrock/converse-input.js'
+import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
-import { converseRequestOf } from '../plugins/converse-request.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
-import { callContextOf } from './call-context.js'
+import { callInput, runCall } from './upstream-call.js'
 
 export interface CollectedAnswer { answer: Answer, callId: string, model: string }
 
@@ -21,7 +20,7 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
   const app = request.server
   const config = app.proxyConfig
   const callId = newStreamId()
-  const input = checkedWhole(toConverseInput(converseRequestOf(request), config, callContextOf(request, callId)))
+  const input = checkedWhole(callInput(request, callId))
   if (clientGone(reply)) return undefined
   const log = request.log.child({ callId })
   const controller = new AbortController()
@@ -38,13 +37,10 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
   request.admission?.holdUntilCallEnds()
   const answer = new Answer()
   try {
-    await relayConverseStream({
-      client: app.bedrockClient,
+    await runCall(request, {
       input,
       streamId: callId,
       controller,
-      firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
-      idleTimeoutMs: config.upstreamIdleTimeoutMs,
       log,
       emit: answer.add,
       waitForRoom: () => undefined,
@@ -58,8 +54,7 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
     clearTimeout(deadline)
   }
   if (answer.error !== undefined) {
-    const { code, message, retryAfterMs } = answer.error
-    throw new ProxyError(code, { message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+    throw ProxyError.fromEventData(answer.error)
   }
   return { answer, callId, model: input.modelId }
 }

@@ -5,18 +5,16 @@
 // relay -> frames written in the surface's own framing. A surface says only how it
 // frames events and whether its clients can resume.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { toConverseInput } from '../bedrock/converse-input.js'
-import { relayConverseStream, type StreamSummary } from '../bedrock/relay.js'
+import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
-import { converseRequestOf } from '../plugins/converse-request.js'
 import { clientGone } from '../plugins/limits.js'
 import { ownerOf } from '../security/principal.js'
 import { SSE_HEADERS } from '../sse/event-stream.js'
 import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { newStreamId } from '../streams/registry.js'
 import { StreamSession } from '../streams/session.js'
-import { callContextOf } from './call-context.js'
 import { localReader } from './sse-reply.js'
+import { callInput, runCall } from './upstream-call.js'
 
 export interface StreamSurface {
   framing: FramingFactory
@@ -49,7 +47,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   const app = request.server
   const config = app.proxyConfig
   const streamId = newStreamId()
-  const input = toConverseInput(converseRequestOf(request), config, callContextOf(request, streamId)) // throws 4xx before anything is streamed
+  const input = callInput(request, streamId) // throws 4xx before anything is streamed
   // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
   if (clientGone(reply)) return reply.hijack()
   const log = request.log.child({ streamId })
@@ -71,13 +69,10 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   // The call's slot and budget reservation stay taken until the call ends, grace included,
   // not until this response closes (issue 7): onFinish hands them back.
   request.admission?.holdUntilCallEnds()
-  app.streamHub.start(session, () => relayConverseStream({
-    client: app.bedrockClient,
+  app.streamHub.start(session, async () => await runCall(request, {
     input,
     streamId,
     controller: session.controller,
-    firstEventTimeoutMs: config.upstreamFirstEventTimeoutMs,
-    idleTimeoutMs: config.upstreamIdleTimeoutMs,
     log,
     emit: session.emit,
     waitForRoom: session.waitForRoom,
@@ -90,8 +85,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
     const first = await session.firstOutput()
     if (first.type === 'error') {
       sink.destroy()
-      const { code, message, retryAfterMs } = first.data
-      throw new ProxyError(code, { message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) })
+      throw ProxyError.fromEventData(first.data)
     }
     if (clientGone(reply)) return reply.hijack()
   }
