@@ -5,6 +5,7 @@ import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { eventStreamSerdeProvider, exposeUpstreamStreams } from './upstream-stream.js'
 
 export interface BedrockClientOptions {
   region: string | undefined
@@ -22,9 +23,12 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
+    // Response event streams decoded synchronously, for the relay's fast path (upstream-stream.ts).
+    eventStreamSerdeProvider,
     ...overrides,
   })
   ownRequestBodies(client)
+  exposeUpstreamStreams(client)
   return client
 }
 

@@ -65,7 +65,7 @@ function mapDelta (index: number, delta: ContentBlockDelta, tally: StreamTally, 
     } else if (r.signature !== undefined) {
       emit({ type: 'reasoning', data: { index, signature: r.signature } })
     } else if (r.redactedContent !== undefined) {
-      emit({ type: 'reasoning', data: { index, redacted: toBase64(r.redactedContent) } })
+      emit({ type: 'reasoning', data: { index, redacted: blobBase64(r.redactedContent) } })
     }
   } else if (delta.toolUse !== undefined) {
     const input = delta.toolUse.input ?? ''
@@ -74,9 +74,12 @@ function mapDelta (index: number, delta: ContentBlockDelta, tally: StreamTally, 
   } else if (delta.citation !== undefined) {
     emit({ type: 'citation', data: { index, ...(toJsonSafe(delta.citation) as Record<string, unknown>) } })
   } else {
-    // toolResult, image and members newer than this SDK: pass them on as they came.
-    const [kind, value] = Object.entries(delta)[0] ?? ['unknown', null]
-    emit({ type: 'delta', data: { index, kind: kind === '$unknown' ? 'unknown' : kind, value: toJsonSafe(value) } })
+    // toolResult, image and members newer than this SDK: pass them on as they came. The
+    // SDK's reader wraps an unknown member as `$unknown: [name, value]`; the stream's own
+    // decoder (upstream-stream.ts) gives it as it came. Either way it goes out by its name.
+    let [kind, value] = Object.entries(delta)[0] ?? ['unknown', null]
+    if (kind === '$unknown' && Array.isArray(value) && typeof value[0] === 'string') [kind, value] = value as [string, unknown]
+    emit({ type: 'delta', data: { index, kind, value: toJsonSafe(value) } })
   }
 }
 
@@ -117,6 +120,14 @@ export function toUsage (usage: TokenUsage | undefined): Omit<UsageData, 'latenc
     ...(usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: usage.cacheReadInputTokens } : {}),
     ...(usage?.cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens: usage.cacheWriteInputTokens } : {}),
   }
+}
+
+/**
+ * A blob as base64. The SDK's reader gives blobs as bytes; the stream's own decoder
+ * (upstream-stream.ts) keeps the base64 text Bedrock sent, which is already the answer.
+ */
+function blobBase64 (blob: Uint8Array | string): string {
+  return typeof blob === 'string' ? blob : toBase64(blob)
 }
 
 function toBase64 (bytes: Uint8Array): string {

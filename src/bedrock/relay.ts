@@ -12,6 +12,7 @@ import type { RelayEvent } from '../events.js'
 import { partialUsage } from '../usage-estimate.js'
 import { checkComplete, mapUpstreamEvent, newTally, type StreamTally } from './relay-events.js'
 import { logLevelOf, toProxyError } from './upstream-errors.js'
+import { UpstreamEventStream } from './upstream-stream.js'
 
 /** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
 export type StreamOutcome = 'completed' | 'error' | 'client_closed' | 'cancelled'
@@ -79,7 +80,8 @@ export async function relayConverseStream (opts: RelayOptions): Promise<void> {
       opts.firstEventTimeoutMs, controller, 'first event')
     attempts = response.$metadata.attempts
     if (response.stream === undefined) throw new ProxyError('upstream_truncated', { cause: new Error('no stream in response') })
-    await pump(response.stream, opts, tally)
+    if (response.stream instanceof UpstreamEventStream) await pumpDecoded(response.stream, opts, tally)
+    else await pump(response.stream, opts, tally)
   } catch (err) {
     failure = toProxyError(err, signal)
     attempts ??= attemptsOf(err)
@@ -146,6 +148,39 @@ async function pump (stream: AsyncIterable<ConverseStreamOutput>, opts: RelayOpt
     // Releases the SDK's reader when we stop early (not awaited: it must never hold up
     // the stream's end); the abort signal is what closes the request (FIELD-NOTES 5).
     iterator.return?.().catch(() => {})
+  }
+  checkComplete(tally)
+}
+
+/**
+ * The hot path, when the client decodes the stream itself (upstream-stream.ts, the
+ * default): each chunk's events are mapped and emitted synchronously as the chunk
+ * arrives, no promise per event. The idle clock counts only while we read; a pause for a
+ * slow client (backpressure) is not upstream silence.
+ */
+async function pumpDecoded (stream: UpstreamEventStream, opts: RelayOptions, tally: StreamTally): Promise<void> {
+  const { controller, idleTimeoutMs, emit } = opts
+  let waiting = true
+  const idle = new IdleClock(idleTimeoutMs, function idleDeadline () {
+    if (waiting) controller.abort(timeoutError('event', idleTimeoutMs))
+  })
+  try {
+    await stream.relay({
+      signal: controller.signal,
+      onEvent: event => mapUpstreamEvent(event, tally, emit),
+      afterChunk () {
+        idle.touch()
+        const room = opts.waitForRoom()
+        if (room === undefined) return undefined
+        waiting = false
+        return room.then(() => {
+          waiting = true
+          idle.touch()
+        })
+      },
+    })
+  } finally {
+    idle.stop()
   }
   checkComplete(tally)
 }

@@ -99,9 +99,23 @@ test('citations have their own event; unknown deltas and other block starts pass
   ])
   assert.deepEqual(events.slice(0, 4), [
     { type: 'citation', data: { index: 0, ...citation } },
-    { type: 'delta', data: { index: 0, kind: 'unknown', value: ['futureKind', { x: 1 }] } },
+    { type: 'delta', data: { index: 0, kind: 'futureKind', value: { x: 1 } } },
     { type: 'delta', data: { index: 0, kind: 'image', value: { format: 'png', source: { bytes: 'AQID' } } } },
     { type: 'delta', data: { index: 3, kind: 'blockStart', value: { image: { format: 'png' } } } },
+  ])
+})
+
+test('events as the stream decoder gives them (JSON as Bedrock sent it) map like the SDK\'s: blobs already base64, unknown kinds by name', async () => {
+  const { events } = await relay([
+    delta(2, { reasoningContent: { redactedContent: 'AAEC+v8=' } }),
+    delta(0, { futureKind: { x: 1 } }),
+    delta(0, { image: { format: 'png', source: { bytes: 'AQID' } } }),
+    STOP, METADATA,
+  ].map(e => e as ConverseStreamOutput))
+  assert.deepEqual(events.slice(0, 3), [
+    { type: 'reasoning', data: { index: 2, redacted: 'AAEC+v8=' } },
+    { type: 'delta', data: { index: 0, kind: 'futureKind', value: { x: 1 } } },
+    { type: 'delta', data: { index: 0, kind: 'image', value: { format: 'png', source: { bytes: 'AQID' } } } },
   ])
 })
 
