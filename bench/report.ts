@@ -17,6 +17,15 @@ function pacedTokensPerS (r: LoadResult, frameDelayMs: number): number {
   return (r.concurrency * r.tokensPerStream * 1000) / ((r.tokensPerStream + 4) * frameDelayMs)
 }
 
+/**
+ * Tokens relayed per second of the server's own CPU: its efficiency, which still shows
+ * when the harness core, not the server's, is what capped tokens/s (the limit column).
+ * For SDK direct, the CPU of its client process.
+ */
+function tokensPerCoreS (r: LoadResult): number {
+  return r.cpuS.server > 0 ? (r.tokensPerS * r.windowS) / r.cpuS.server : Number.NaN
+}
+
 /** CPU the machine spent outside the measured processes (other programs; the orchestrator, a few %). */
 function foreign (g: RunGroup, r: LoadResult): number {
   const ours = r.cpuS.server + r.cpuS.emulator + (g.path === 'sdk-direct' ? 0 : r.cpuS.client) +
@@ -40,11 +49,11 @@ function throughputTable (groups: RunGroup[], frameDelayMs: number): string {
   const rows = groups.map((g) => {
     const r = g.runs.at(-1)
     if (r === undefined) return ''
-    return `| ${g.label} | ${g.concurrency} | ${n(r.tokensPerS)} | ${n(pacedTokensPerS(r, frameDelayMs))} | ${ms(r.ttfbMs.p50)} / ${ms(r.ttfbMs.p99)} | ${ms(r.ttftMs.p50)} / ${ms(r.ttftMs.p99)} | ` +
+    return `| ${g.label} | ${g.concurrency} | ${n(r.tokensPerS)} | ${n(tokensPerCoreS(r))} | ${n(pacedTokensPerS(r, frameDelayMs))} | ${ms(r.ttfbMs.p50)} / ${ms(r.ttfbMs.p99)} | ${ms(r.ttftMs.p50)} / ${ms(r.ttftMs.p99)} | ` +
       `${ms(r.addedMs.p50)} / ${ms(r.addedMs.p90)} / ${ms(r.addedMs.p99)} | ${r.incomplete} of ${r.streamsStarted} | ${bound(g, r)} |`
   })
-  return ['| path | C | tokens/s | at model pace | TTFB p50 / p99 ms | first token p50 / p99 ms | added latency per token p50 / p90 / p99 ms | incomplete | limit |',
-    '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
+  return ['| path | C | tokens/s | tokens per CPU-second of the server | at model pace | TTFB p50 / p99 ms | first token p50 / p99 ms | added latency per token p50 / p90 / p99 ms | incomplete | limit |',
+    '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 
 function resourceTable (groups: RunGroup[]): string {

@@ -54,7 +54,9 @@ How each number is measured:
 - **C** streams are kept open: each of C workers runs streams back to back, started spread over
   one stream's length. A warm-up runs first; only the window counts. **tokens/s**: tokens
   received in the window / its length; **at model pace**: what C streams at the emulator's pace
-  would deliver. **TTFB**: request to the first body byte (SDK direct: \`send()\` resolving on the
+  would deliver; **tokens per CPU-second of the server**: tokens/s divided by the share of a
+  core the server used (SDK direct: its client process), the server's efficiency, which still
+  compares paths when the harness core capped tokens/s. **TTFB**: request to the first body byte (SDK direct: \`send()\` resolving on the
   first event); **first token**: request to the first stamped token (the emulator sends
   \`messageStart\` one frame delay, the first token two, after the request). **incomplete**:
   streams started in the window without their path's end marker (error, cut, or still open
