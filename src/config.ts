@@ -2,4 +2,4 @@
 // demo import from here. The table of settings and the loader live in src/config/.
 export { DEFAULTS } from './config/defaults.js'
 export { ConfigError, loadConfig } from './config/load.js'
-export type { Config, Env } from './config/types.js'
+export type { BedrockHttp, Config, Env } from './config/types.js'

@@ -8,7 +8,7 @@ import { createBedrockClient } from '../src/bedrock/client.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { composeApp, type AppDeps } from '../src/app.js'
-import { loadConfig, type Env } from '../src/config.js'
+import { loadConfig, type BedrockHttp, type Env } from '../src/config.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
 import { createRedis } from '../src/redis.js'
@@ -53,8 +53,8 @@ export async function startTestEmulator (t: TestContext, opts: EmulatorOptions =
 }
 
 /** The production client factory pointed at the emulator, with dummy credentials (the emulator does not check signatures). */
-export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, bedrockHttp: 'http1' | 'http2' = 'http1'): BedrockRuntimeClient {
-  return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp }, {
+export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, bedrockHttp: BedrockHttp = 'http1', http2StreamsPerConnection?: number): BedrockRuntimeClient {
+  return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp, ...(http2StreamsPerConnection !== undefined ? { http2StreamsPerConnection } : {}) }, {
     credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' },
     ...extra,
   })
@@ -66,7 +66,7 @@ export async function build (t: TestContext, opts: BuildOptions = {}): Promise<H
   // cores, and a busy moment must not turn into a 503 in a test about something else
   // (test/pressure.test.ts crosses the bounds on purpose).
   const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...opts.env })
-  const bedrock = emulatorClient(emulator, opts.client, config.bedrockHttp)
+  const bedrock = emulatorClient(emulator, opts.client, config.bedrockHttp, config.http2StreamsPerConnection)
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {

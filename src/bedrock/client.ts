@@ -4,13 +4,17 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
+import type { HttpRequest, HttpResponse } from '@smithy/core/protocols'
+import type { HttpHandlerOptions } from '@smithy/types'
 import { eventStreamSerdeProvider, exposeUpstreamStreams } from './upstream-stream.js'
 
 export interface BedrockClientOptions {
   region: string | undefined
   endpoint: string | undefined
-  bedrockHttp: 'http1' | 'http2'
+  bedrockHttp: 'http1' | 'http2' | 'http2-shared'
+  /** http2-shared: calls at once on one connection (default 100). */
+  http2StreamsPerConnection?: number
 }
 
 // Idle pooled connections are closed after this; Bedrock's own idle limit is longer.
@@ -23,6 +27,7 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
+    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler({ maxConcurrentStreams: opts.http2StreamsPerConnection ?? 100 }) } : {}),
     // Response event streams decoded synchronously, for the relay's fast path (upstream-stream.ts).
     eventStreamSerdeProvider,
     ...overrides,
@@ -67,6 +72,23 @@ function keepAliveHandler (): NodeHttpHandler {
   // never outgrows the peak number of calls (MAX_OPEN_STREAMS) for long.
   const agent = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: Infinity, maxFreeSockets: Infinity, timeout: KEEP_ALIVE_MS }
   return new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) })
+}
+
+/**
+ * HTTP/2 with event streams multiplexed (BEDROCK_HTTP=http2-shared). The SDK's handler
+ * gives each event stream a connection of its own (`isEventStream` isolates it); without
+ * that flag, calls lease the handler's own pool, which puts up to `maxConcurrentStreams`
+ * on one connection and opens another past it, and closes a connection gracefully on
+ * GOAWAY. One socket for many streams: fewer file descriptors and less memory per open
+ * stream, and one TLS handshake for many calls against AWS. The cost: a connection that
+ * drops fails every stream on it (each ends as an error event, never as a completion:
+ * the relay checks every stream for its end, FIELD-NOTES 4).
+ */
+class SharedHttp2Handler extends NodeHttp2Handler {
+  override async handle (request: HttpRequest, options: HttpHandlerOptions & { isEventStream?: boolean } = {}): Promise<{ response: HttpResponse }> {
+    const { isEventStream: _isolate, ...shared } = options
+    return await super.handle(request, shared)
+  }
 }
 
 /** The region the client will sign for, or undefined when no source has one. */

@@ -10,6 +10,7 @@ export const DEFAULTS = {
   heartbeatMs: 15_000, // under the common 60 s proxy/load-balancer idle timeouts (FIELD-NOTES 16)
   upstreamFirstEventTimeoutMs: 60_000,
   upstreamIdleTimeoutMs: 30_000,
+  http2StreamsPerConnection: 100,
   converseTimeoutMs: 120_000,
   bodyLimitBytes: 1_048_576,
   requestTimeoutMs: 30_000, // a slow or stalled upload holds a socket and memory no longer than this (issue 7)

@@ -6,6 +6,8 @@ import type { MetricsConfig, PressureConfig, TracingConfig } from '../telemetry/
 
 export type Env = Record<string, string | undefined>
 
+export type BedrockHttp = 'http1' | 'http2' | 'http2-shared'
+
 export interface Config {
   port: number
   host: string
@@ -24,8 +26,10 @@ export interface Config {
   heartbeatMs: number
   upstreamFirstEventTimeoutMs: number
   upstreamIdleTimeoutMs: number
-  /** http1: a keep-alive connection pool; http2: the SDK's default (a new connection per stream). */
-  bedrockHttp: 'http1' | 'http2'
+  /** http1: a keep-alive connection pool; http2: the SDK's default (a new connection per stream); http2-shared: streams share connections. */
+  bedrockHttp: BedrockHttp
+  /** http2-shared: streams at once on one connection. */
+  http2StreamsPerConnection: number
   converseTimeoutMs: number
   bodyLimitBytes: number
   /** Time to receive a whole request, headers and body (never the response: SSE streams run longer). */

@@ -1,0 +1,85 @@
+// BEDROCK_HTTP=http2-shared (issue 10): upstream calls multiplexed on HTTP/2 connections,
+// at most BEDROCK_HTTP2_STREAMS_PER_CONNECTION at once on each. Real SDK, real h2c to the
+// emulator, real sockets on both sides.
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { test } from 'node:test'
+import { textScenario, type EmulatorRequest, type Scenario } from '../src/emulator/index.js'
+import { build, fetchSse, joinText, lastEvent, parseSse } from './helper.js'
+import { countPlayed, untilStalled } from './support/scenario.js'
+
+/** The most requests that were open at once on one connection, from the emulator's log. */
+function peakPerConnection (requests: EmulatorRequest[]): number {
+  let peak = 0
+  for (const r of requests) {
+    const open = requests.filter(o => o.connection === r.connection && o.startedAt <= r.startedAt && (o.endedAt ?? Infinity) > r.startedAt)
+    peak = Math.max(peak, open.length)
+  }
+  return peak
+}
+
+test('concurrent streams share HTTP/2 connections, never more at once on one than the setting, and every one completes', async (t) => {
+  const h = await build(t, { env: { BEDROCK_HTTP: 'http2-shared', BEDROCK_HTTP2_STREAMS_PER_CONNECTION: '4', MAX_STREAMS_PER_KEY: '20' }, emulator: { frameDelayMs: 20 } })
+  const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => await fetchSse(`${h.url}/v1/converse-stream?prompt=${encodeURIComponent(`stream number ${i}`)}`)))
+  for (const res of results) {
+    assert.equal(res.status, 200)
+    assert.deepEqual(res.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  }
+  const requests = h.emulator.requests
+  assert.equal(requests.length, 10)
+  assert.ok(requests.every(r => r.protocol === 'h2'))
+  const connections = new Set(requests.map(r => r.connection)).size
+  assert.ok(connections < 10, `10 streams shared ${connections} connections`)
+  assert.ok(peakPerConnection(requests) <= 4, `at most 4 streams at once on a connection (saw ${peakPerConnection(requests)})`)
+  assert.ok(peakPerConnection(requests) >= 2, 'streams did run side by side on one connection')
+})
+
+test('a stream held back by a slow reader does not stall the other streams on its connection', async (t) => {
+  const h = await build(t, { env: { BEDROCK_HTTP: 'http2-shared' } })
+  // ~24 MB without pacing for the reader that reads nothing: far more than any window holds.
+  const chunk = 'x'.repeat(1000)
+  const big = Array.from({ length: 24_000 }, (_, i) => `${i}:${chunk}\n`).join('')
+  const counted = countPlayed(textScenario(big, { chunkChars: 1008, frameDelayMs: 0 }))
+  h.emulator.enqueue(counted.scenario)
+  const slow = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.get(`${h.url}/v1/converse-stream?prompt=big`, resolve).on('error', reject)
+  })
+  slow.pause()
+  const played = await untilStalled(counted.played)
+  assert.ok(played < counted.scenario.steps.length / 2, `the big stream is held back (${played} frames sent)`)
+
+  // Meanwhile, on the same connection, other streams run to their end.
+  const others = await Promise.all([0, 1, 2].map(async () => await fetchSse(`${h.url}/v1/converse-stream?prompt=hello`)))
+  for (const res of others) assert.deepEqual(res.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  const [first, ...rest] = h.emulator.requests
+  assert.ok(rest.every(r => r.connection === first?.connection), 'they shared the held stream\'s connection')
+  assert.equal(first?.outcome, 'pending', 'the big stream is still held back')
+
+  const chunks: Buffer[] = []
+  slow.on('data', (c: Buffer) => chunks.push(c))
+  slow.resume()
+  await new Promise(resolve => slow.on('end', resolve))
+  const parsed = parseSse(Buffer.concat(chunks).toString('utf8'))
+  assert.equal(joinText(parsed.events), big)
+  assert.equal(lastEvent(parsed.events)?.event, 'done')
+})
+
+test('a connection that drops fails every stream on it with an error event, and the next call opens a new connection', async (t) => {
+  const h = await build(t, { env: { BEDROCK_HTTP: 'http2-shared' } })
+  const dropping = (): Scenario => ({ steps: [...textScenario('before the drop').steps.slice(0, 3), { delayMs: 300 }, { reset: true, scope: 'connection' }] })
+  h.emulator.enqueue(dropping(), dropping(), dropping())
+  const cut = await Promise.all([0, 1, 2].map(async () => await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)))
+  for (const res of cut) {
+    assert.ok(res.events.some(e => e.event === 'text'), 'the text before the drop arrived')
+    const error = res.events.find(e => e.event === 'error')?.data as { code?: string } | undefined
+    assert.ok(error?.code === 'upstream_truncated' || error?.code === 'upstream_error', `an error event, not a completion (got ${JSON.stringify(error)})`)
+    assert.equal(res.events.some(e => e.event === 'stop'), false)
+    assert.equal(lastEvent(res.events)?.event, 'done')
+  }
+  const dropped = h.emulator.requests[0]?.connection
+  assert.ok(h.emulator.requests.every(r => r.connection === dropped), 'the three shared one connection')
+
+  const next = await fetchSse(`${h.url}/v1/converse-stream?prompt=again`)
+  assert.deepEqual(next.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  assert.notEqual(h.emulator.requests.at(-1)?.connection, dropped, 'a new connection')
+})
