@@ -51,7 +51,9 @@ export interface HoldRow {
   label: string
   requested: number
   opened: HoldOpened
-  /** Upstream connections the emulator saw established once the server settled. */
+  /** Upstream calls the emulator was answering once the server settled (its /health `open`). */
+  upstreamCalls: number
+  /** Upstream connections the emulator saw established then (fewer than calls when they share). */
   upstreamConnections: number
   settleS: number
   rssIdleBytes: number
@@ -204,6 +206,16 @@ async function runGroup (path: PathId, concurrency: number, env: Record<string, 
   }
 }
 
+/** Calls the emulator is answering now (its /health `open`); 0 when it cannot say. */
+async function openCalls (emulatorUrl: string): Promise<number> {
+  try {
+    const health = await (await fetch(`${emulatorUrl}/health`, { signal: AbortSignal.timeout(5000) })).json() as { open?: unknown }
+    return typeof health.open === 'number' ? health.open : 0
+  } catch {
+    return 0
+  }
+}
+
 async function runHold (path: PathId, count: number, options: BenchOptions, pinning: Pinning): Promise<HoldRow> {
   const emulator = await startEmulatorProcess(pinning, options.frameDelayMs)
   // Nothing may time out while the streams wait (the first token comes after 10 minutes).
@@ -229,16 +241,16 @@ async function runHold (path: PathId, count: number, options: BenchOptions, pinn
       const settle = async (): Promise<void> => {
         let quiet = 0
         let cpu = cpuSeconds(serverPid) ?? 0
-        let connections = 0
+        let calls = 0
         while (Date.now() - settleStarted < 120_000) {
           await sleep(500)
           const now = cpuSeconds(serverPid) ?? 0
-          const seen = establishedOnPort(emulator.port)
-          // Quiet: the server idle and no new upstream connection (a dropped SYN is retried seconds later).
-          quiet = now - cpu < 0.025 && seen === connections ? quiet + 1 : 0
+          const seen = await openCalls(emulator.url)
+          // Quiet: the server idle and no new upstream call (a dropped SYN is retried seconds later).
+          quiet = now - cpu < 0.025 && seen === calls ? quiet + 1 : 0
           cpu = now
-          connections = seen
-          if ((connections >= count && quiet >= 2) || quiet >= 10) break
+          calls = seen
+          if ((calls >= count && quiet >= 2) || quiet >= 10) break
         }
         await sleep(500)
         row = {
@@ -246,6 +258,7 @@ async function runHold (path: PathId, count: number, options: BenchOptions, pinn
           label: PATHS[path].label,
           requested: count,
           opened: m,
+          upstreamCalls: await openCalls(emulator.url),
           upstreamConnections: establishedOnPort(emulator.port),
           settleS: (Date.now() - settleStarted) / 1000,
           rssIdleBytes,
@@ -259,7 +272,7 @@ async function runHold (path: PathId, count: number, options: BenchOptions, pinn
     })
     if (row === undefined) throw new Error('the hold client never reported its streams open')
     row.result = result
-    options.log(`  hold ${path}: ${row.upstreamConnections} upstream connections, RSS ${(row.rssIdleBytes / 2 ** 20).toFixed(0)} -> ${(row.rssHeldBytes / 2 ** 20).toFixed(0)} MiB`)
+    options.log(`  hold ${path}: ${row.upstreamCalls} upstream calls on ${row.upstreamConnections} connections, RSS ${(row.rssIdleBytes / 2 ** 20).toFixed(0)} -> ${(row.rssHeldBytes / 2 ** 20).toFixed(0)} MiB`)
     return row
   } finally {
     await server?.child.stop()
@@ -311,6 +324,7 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
       { name: 'auth: API_KEYS + Bearer, /metrics off', env: { API_KEYS: BENCH_KEY }, apiKey: BENCH_KEY },
       { name: 'OpenAI surface: POST /v1/chat/completions (stream: true)', env: {}, path: 'proxy-openai' },
       { name: 'AI SDK surface: POST /v1/ui-chat', env: {}, path: 'proxy-ui-chat' },
+      { name: 'upstream HTTP/2, shared connections (BEDROCK_HTTP=http2-shared)', env: {}, path: 'proxy-h2-shared' },
     ]
     for (const variant of variants) {
       await attempt(`proxy feature at C=${c}: ${variant.name}`, async () => {

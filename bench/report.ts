@@ -84,12 +84,12 @@ function featureTable (result: BenchResult): string {
 
 function holdTable (result: BenchResult): string {
   const rows = result.hold.map((h) => {
-    const perStream = (h.rssHeldBytes - h.rssIdleBytes) / 1024 / Math.max(1, h.upstreamConnections)
-    return `| ${h.label} | ${h.requested} | ${h.opened.sent - h.opened.failed} | ${h.upstreamConnections} | ${n(h.opened.openMs / 1000, 1)} + ${n(h.settleS, 1)} | ` +
+    const perStream = (h.rssHeldBytes - h.rssIdleBytes) / 1024 / Math.max(1, h.upstreamCalls)
+    return `| ${h.label} | ${h.requested} | ${h.opened.sent - h.opened.failed} | ${h.upstreamCalls} | ${h.upstreamConnections} | ${n(h.opened.openMs / 1000, 1)} + ${n(h.settleS, 1)} | ` +
       `${n(h.rssIdleBytes / MIB)} | ${n(h.rssHeldBytes / MIB)} | ${n(perStream, 1)} | ${n(h.emulatorRssBytes / MIB)} |`
   })
-  return ['| path | streams asked | requests sent | upstream calls waiting (emulator connections) | s to send + s to settle | RSS idle MiB | RSS held MiB | KiB per waiting stream | emulator RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
+  return ['| path | streams asked | requests sent | upstream calls waiting | upstream connections | s to send + s to settle | RSS idle MiB | RSS held MiB | KiB per waiting stream | emulator RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 
 export function renderSection (result: BenchResult, chartFile: string): string {

@@ -9,7 +9,7 @@
 //   --warmup-ms 2000 --measure-ms 6000 --drain-ms 10000
 //   --features-c 100        the proxy's feature variants at this C (0: skipped)
 //   --hold 10000            streams held on a slow first token (0: skipped)
-//   --hold-paths proxy,obvious-relay
+//   --hold-paths proxy,proxy-h2-shared,obvious-relay
 //   --quick                 C=1,100, shorter windows, hold 1000, features at C=20, no files written
 //   --write / --no-write
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -75,8 +75,11 @@ How each number is measured:
   the window; per open stream = (peak - idle) / C. The proxy's includes the replay buffers it
   keeps for 5 minutes after each stream (production default).
 - **Held streams**: N streams whose first token comes 10 minutes later (the emulator sends
-  \`messageStart\`, then nothing); RSS once every upstream call is waiting (counted as
-  established connections on the emulator's port) or the server has gone quiet. The proxy's
+  \`messageStart\`, then nothing); RSS once every upstream call is waiting (the emulator's
+  \`/health\` counts the calls it is answering; the connections they use are counted apart, as
+  calls may share them) or the server has gone quiet; per waiting stream = (held - idle) / calls
+  waiting. The proxy runs both with its default upstream (HTTP/1.1, a connection per open call)
+  and with \`BEDROCK_HTTP=http2-shared\` (calls multiplexed on HTTP/2 connections). The proxy's
   upstream timeouts are raised for it; \`ulimit -n\` is raised for every child.
 - **Feature variants** run the proxy one setting (or surface) at a time at one C: the replay
   buffer off or on Redis, auth, /metrics, and its OpenAI (\`POST /v1/chat/completions\`) and
@@ -122,7 +125,7 @@ const options: BenchOptions = {
   measureMs: one('measure-ms', quick ? 3000 : 6000),
   drainMs: one('drain-ms', 10_000),
   featuresConcurrency: featuresC > 0 ? featuresC : undefined,
-  hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'obvious-relay']) } : undefined,
+  hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'proxy-h2-shared', 'obvious-relay']) } : undefined,
   log: (line) => process.stderr.write(`${line}\n`),
 }
 const write = values['no-write'] === true ? false : values.write === true || !quick

@@ -318,7 +318,7 @@ test('default responder: echoes the prompt, slash commands pick scenarios', T, a
 
 test('HTTP/1.1 clients: /health, 404 JSON, and the event-stream content type', T, async (t) => {
   const emu = await setup(t)
-  assert.deepEqual(await (await fetch(`${emu.url}/health`)).json(), { ok: true })
+  assert.deepEqual(await (await fetch(`${emu.url}/health`)).json(), { ok: true, open: 0 })
   const missing = await fetch(`${emu.url}/nope`)
   assert.equal(missing.status, 404)
   assert.equal(typeof (await missing.json() as { message?: unknown }).message, 'string')
@@ -330,4 +330,13 @@ test('HTTP/1.1 clients: /health, 404 JSON, and the event-stream content type', T
   assert.equal(emu.requests[0]?.modelId, 'a:b/c')
   assert.equal(emu.requests[0]?.protocol, 'http/1.1')
   await assert.rejects(emu.waitForOutcome(99, 50), /timed out/)
+  // `open` counts the calls being answered: one held, then none once its client left.
+  emu.enqueue({ steps: [{ event: { messageStart: { role: 'assistant' } } }, { hang: true }] })
+  const held = new AbortController()
+  const heldRes = await fetch(`${emu.url}/model/m/converse-stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input()), signal: held.signal })
+  assert.equal(heldRes.status, 200)
+  assert.equal((await (await fetch(`${emu.url}/health`)).json() as { open: number }).open, 1)
+  held.abort()
+  assert.equal(await emu.waitForOutcome(2, 2000), 'aborted')
+  assert.equal((await (await fetch(`${emu.url}/health`)).json() as { open: number }).open, 0)
 })

@@ -2,7 +2,7 @@
 import { aiSdkPath } from './ai-sdk.js'
 import { obviousRelayPath } from './obvious-relay.js'
 import { portkeyPath } from './portkey.js'
-import { proxyPath } from './proxy.js'
+import { proxyH2SharedPath, proxyPath } from './proxy.js'
 import { proxyOpenAIPath, proxyUiChatPath } from './proxy-surfaces.js'
 import { sdkDirectPath } from './sdk-direct.js'
 import type { PathId, PathSpec } from './types.js'
@@ -15,6 +15,7 @@ export const PATHS: Record<PathId, PathSpec> = {
   'ai-sdk': aiSdkPath,
   'proxy-openai': proxyOpenAIPath,
   'proxy-ui-chat': proxyUiChatPath,
+  'proxy-h2-shared': proxyH2SharedPath,
 }
 
 export const PATH_IDS = Object.keys(PATHS) as PathId[]

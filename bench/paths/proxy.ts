@@ -41,3 +41,15 @@ export const proxyPath: PathSpec = {
     },
   }, observer, signal),
 }
+
+/** The same proxy with its upstream calls multiplexed on shared HTTP/2 connections. */
+export const proxyH2SharedPath: PathSpec = {
+  ...proxyPath,
+  id: 'proxy-h2-shared',
+  label: 'this proxy, upstream HTTP/2 shared (BEDROCK_HTTP=http2-shared)',
+  server: (ctx) => {
+    const command = proxyPath.server?.(ctx)
+    if (command === undefined) throw new Error('the proxy path has a server')
+    return { ...command, env: { ...command.env, BEDROCK_HTTP: 'http2-shared', ...ctx.env } }
+  },
+}

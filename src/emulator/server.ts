@@ -38,6 +38,9 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
   const requests: EmulatorRequest[] = []
   const changes = new EventEmitter().setMaxListeners(0)
   let nextId = 1
+  // Calls answered in part and not ended: what /health reports as `open` (the benchmark
+  // counts the upstream calls a server holds with it, whatever connections they share).
+  let open = 0
   // Which connection each request came on (an HTTP/1.1 socket, or an HTTP/2 session): a
   // client's connection reuse shows in the request log.
   const connections = new WeakMap<object, number>()
@@ -63,9 +66,11 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
       id, operation, modelId, protocol, connection, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt,
     }
     requests.push(record)
+    open++
     changes.emit('change')
     const settle = (outcome: Exclude<Outcome, 'pending'>): void => {
       if (record.outcome !== 'pending') return
+      open--
       record.outcome = outcome
       record.endedAt = Date.now()
       logger?.info({ id, operation, modelId, protocol, outcome, ms: record.endedAt - startedAt }, 'emulator request')
@@ -105,7 +110,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
         .catch((err: unknown) => logger?.warn({ err }, 'emulator request failed'))
     } else if (req.method === 'GET' && path === '/health') {
       sink.head(200, { 'content-type': 'application/json' })
-      sink.end(JSON.stringify({ ok: true }))
+      sink.end(JSON.stringify({ ok: true, open }))
     } else {
       sendHttpError(sink, 404, 'UnknownOperationException', `No route for ${req.method ?? '?'} ${path}`)
     }
