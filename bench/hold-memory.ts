@@ -126,6 +126,16 @@ async function open (prompt: string, signal: AbortSignal, keep: boolean): Promis
   })
 }
 
+/** Calls the emulator is answering (its /health `open`). */
+async function openCalls (): Promise<number> {
+  try {
+    const health = await (await fetch(`http://127.0.0.1:${emulatorPort}/health`, { signal: AbortSignal.timeout(5000) })).json() as { open?: unknown }
+    return typeof health.open === 'number' ? health.open : 0
+  } catch {
+    return 0
+  }
+}
+
 /** Has the server write a heap snapshot (--heapsnapshot-signal=SIGWINCH: close-with-grace exits on SIGUSR2) and returns its path once written. */
 async function snapshot (): Promise<string | undefined> {
   const before = new Set(readdirSync(ROOT).filter((f) => f.endsWith('.heapsnapshot')))
@@ -159,17 +169,18 @@ await Promise.all(Array.from({ length: 256 }, async () => {
     await open('/stamped 1 0 600000', abort.signal, true)
   }
 }))
-// Settled: every upstream call is waiting (or no new one for 5 s).
+// Settled: every upstream call is waiting (or no new one for 5 s). The emulator's /health
+// counts calls; connections are fewer when calls share them (BEDROCK_HTTP=http2-shared).
 let seen = 0
 let still = 0
 while (still < 20) {
   await sleep(500)
-  const now = establishedOnPort(emulatorPort)
+  const now = await openCalls()
   still = now === seen ? still + 1 : 0
   seen = now
   if (now >= N) break
 }
-process.stdout.write(`${N} streams opened in ${((Date.now() - started) / 1000).toFixed(1)} s, ${seen} upstream connections\n`)
+process.stdout.write(`${N} streams opened in ${((Date.now() - started) / 1000).toFixed(1)} s, ${seen} upstream calls on ${establishedOnPort(emulatorPort)} connections\n`)
 await sleep(2000)
 clearInterval(keepMetricsSocket)
 const held = report('held', server.pid, isProxy ? await metrics(url) : {})
