@@ -23,6 +23,25 @@ export function localReader (request: FastifyRequest, reply: FastifyReply, sessi
 }
 
 /**
+ * Commits the response to 200 text/event-stream and hands it to `sink`, which writes
+ * each frame straight to it (sse/sink.ts). The reply is hijacked, so Fastify pipes and
+ * watches no body; its onSend hooks do not run for it either, so what they would add is
+ * set here: the headers set on the reply (CORS, rate limit: FIELD-NOTES 12), and
+ * Connection: close while draining (plugin.ts). onResponse hooks (the access line) still
+ * run when the response finishes.
+ */
+export function sendSse (request: FastifyRequest, reply: FastifyReply, sink: SseSink, headers?: Readonly<Record<string, string>>): FastifyReply {
+  reply.code(200).headers(SSE_HEADERS)
+  if (headers !== undefined) reply.headers(headers)
+  if (request.server.lifecycle.closing) reply.header('connection', 'close')
+  reply.hijack()
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
+  reply.raw.writeHead(200)
+  sink.open(reply.raw)
+  return reply
+}
+
+/**
  * EventSource reconnects by itself, even after a clean end, sending the last id it saw
  * (FIELD-NOTES 14). Replay what was missed and follow live; when there is nothing left
  * (fully delivered, unknown, expired) answer 204, which makes EventSource stop for good.
@@ -39,7 +58,7 @@ export async function resumeOrNoContent (request: FastifyRequest, reply: Fastify
     if (!mayAccess(session.owner, requester) || (session.ended && point.afterSeq >= session.lastSeq) || !session.canReplayFrom(point.afterSeq)) {
       return reply.code(204).send()
     }
-    return reply.code(200).headers(SSE_HEADERS).send(localReader(request, reply, session, point.afterSeq))
+    return sendSse(request, reply, localReader(request, reply, session, point.afterSeq))
   }
   return await remoteReader(request, reply, point, requester)
 }

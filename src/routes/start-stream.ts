@@ -9,11 +9,10 @@ import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { ownerOf } from '../security/principal.js'
-import { SSE_HEADERS } from '../sse/event-stream.js'
 import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { newStreamId } from '../streams/registry.js'
 import { StreamSession } from '../streams/session.js'
-import { localReader } from './sse-reply.js'
+import { localReader, sendSse } from './sse-reply.js'
 import { callInput, runCall } from './upstream-call.js'
 
 export interface StreamSurface {
@@ -89,5 +88,5 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
     }
     if (clientGone(reply)) return reply.hijack()
   }
-  return reply.code(200).headers(SSE_HEADERS).headers(surface.headers).send(sink)
+  return sendSse(request, reply, sink, surface.headers)
 }
