@@ -3,6 +3,7 @@
 // (read from Redis), and the answer to a resume. A reader stops when its client leaves:
 // the response's close, not request.signal, which on POST fires as soon as the body is
 // read (FIELD-NOTES 10).
+import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { ownerOf } from '../security/principal.js'
@@ -18,7 +19,7 @@ export function localReader (request: FastifyRequest, reply: FastifyReply, sessi
   const sink = session.attach(afterSeq, app.proxyConfig.heartbeatMs, app.callEvents.heartbeatListener)
   reply.raw.once('close', function detachReader () { sink.destroy() })
   // On shutdown the session itself ends with `error` shutting_down + `done`.
-  app.openResponses.track(reply.raw, () => {})
+  app.openResponses.track(reply.raw)
   return sink
 }
 
@@ -35,8 +36,11 @@ export function sendSse (request: FastifyRequest, reply: FastifyReply, sink: Sse
   if (headers !== undefined) reply.headers(headers)
   if (request.server.lifecycle.closing) reply.header('connection', 'close')
   reply.hijack()
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
-  reply.raw.writeHead(200)
+  // Given to writeHead rather than set one by one, Node does not keep a copy of them for
+  // the response's whole life.
+  const out: OutgoingHttpHeaders = {}
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) out[name] = value
+  reply.raw.writeHead(200, out)
   sink.open(reply.raw)
   return reply
 }

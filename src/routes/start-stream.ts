@@ -12,6 +12,7 @@ import { ownerOf } from '../security/principal.js'
 import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { newStreamId } from '../streams/registry.js'
 import { StreamSession } from '../streams/session.js'
+import { CallLog } from './call-log.js'
 import { localReader, sendSse } from './sse-reply.js'
 import { callInput, runCall } from './upstream-call.js'
 
@@ -49,7 +50,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   const input = callInput(request, streamId) // throws 4xx before anything is streamed
   // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
   if (clientGone(reply)) return reply.hijack()
-  const log = request.log.child({ streamId })
+  const log = new CallLog(request.log, 'streamId', streamId)
   const owner = ownerOf(request.principal)
   const remote = app.redisStreams
   const mirror = surface.resume === 'yes' && remote?.healthy === true
