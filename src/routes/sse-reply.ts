@@ -3,7 +3,7 @@
 // (read from Redis), and the answer to a resume. A reader stops when its client leaves:
 // the response's close, not request.signal, which on POST fires as soon as the body is
 // read (FIELD-NOTES 10).
-import type { OutgoingHttpHeaders } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { ownerOf } from '../security/principal.js'
@@ -13,11 +13,19 @@ import type { SseSink } from '../sse/sink.js'
 import { mayAccess, resumePoint, type ResumePoint } from '../streams/resume.js'
 import type { StreamSession } from '../streams/session.js'
 
+/** The reader of each open response, for one shared `close` listener: no closure per stream (issue 10). */
+const readers = new WeakMap<ServerResponse, SseSink>()
+
+function detachReader (this: ServerResponse): void {
+  readers.get(this)?.destroy()
+}
+
 /** Attaches a reader to a session produced here; it ends with the stream's own last events. */
 export function localReader (request: FastifyRequest, reply: FastifyReply, session: StreamSession, afterSeq: number): SseSink {
   const app = request.server
   const sink = session.attach(afterSeq, app.proxyConfig.heartbeatMs, app.callEvents.heartbeatListener)
-  reply.raw.once('close', function detachReader () { sink.destroy() })
+  readers.set(reply.raw, sink)
+  reply.raw.once('close', detachReader)
   // On shutdown the session itself ends with `error` shutting_down + `done`.
   app.openResponses.track(reply.raw)
   return sink

@@ -32,7 +32,7 @@ export interface SseTarget {
 }
 
 export class SseSink {
-  readonly #heartbeat: IdleClock
+  readonly #heartbeat: IdleClock<SseSink>
   readonly #onPing: (() => void) | undefined
   #target: SseTarget | undefined
   /** Frames before the response is committed; undefined once it is. */
@@ -47,7 +47,7 @@ export class SseSink {
   /** @param onPing called for every heartbeat written (metrics); keep it cheap. */
   constructor (heartbeatMs: number, onPing?: () => void) {
     this.#onPing = onPing
-    this.#heartbeat = new IdleClock(heartbeatMs, () => this.#ping())
+    this.#heartbeat = new IdleClock(heartbeatMs, SseSink.#ping, this)
   }
 
   /** The response was committed (status and headers set): write what was queued, then every frame as it comes. */
@@ -128,10 +128,10 @@ export class SseSink {
     }
   }
 
-  #ping (): void {
-    if (this.#closed || this.#finished) return
-    this.#write(PING)
-    this.#onPing?.()
+  static #ping (sink: SseSink): void {
+    if (sink.#closed || sink.#finished) return
+    sink.#write(PING)
+    sink.#onPing?.()
   }
 
   #wake (): void {
