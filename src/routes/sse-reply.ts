@@ -43,12 +43,13 @@ export function sendSse (request: FastifyRequest, reply: FastifyReply, sink: Sse
   reply.code(200).headers(SSE_HEADERS)
   if (headers !== undefined) reply.headers(headers)
   if (request.server.lifecycle.closing) reply.header('connection', 'close')
-  reply.hijack()
   // Given to writeHead rather than set one by one, Node does not keep a copy of them for
-  // the response's whole life.
+  // the response's whole life. Before hijack: a header writeHead refuses is still answered
+  // by the error handler.
   const out: OutgoingHttpHeaders = {}
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) out[name] = value
   reply.raw.writeHead(200, out)
+  reply.hijack()
   sink.open(reply.raw)
   return reply
 }
