@@ -69,7 +69,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   // The call's slot and budget reservation stay taken until the call ends, grace included,
   // not until this response closes (issue 7): onFinish hands them back.
   request.admission?.holdUntilCallEnds()
-  app.streamHub.start(session, async () => await runCall(request, {
+  app.streamHub.start(session, () => runCall(request, {
     input,
     streamId,
     controller: session.controller,

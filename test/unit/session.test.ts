@@ -276,3 +276,17 @@ test('a producer that throws still ends the stream with done, and the defect is 
   assert.deepEqual(namesIn(reader), ['done'])
   assert.equal(warnings.length, 1)
 })
+
+test('a producer that throws before returning its promise: start() does not throw, the stream still ends with done', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const warnings: unknown[] = []
+  const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, log: { warn: (obj) => warnings.push(obj) } })
+  t.after(() => hub.clear())
+  const session = new StreamSession({ streamId: 'broken0001', model: 'm', owner: undefined, maxBytes: 1_000_000, mirror: undefined })
+  const reader = attach(session, 0)
+  hub.start(session, () => { throw new Error('defect') })
+  await settle()
+  assert.equal(session.ended, true)
+  assert.deepEqual(namesIn(reader), ['done'])
+  assert.equal(warnings.length, 1)
+})
