@@ -18,6 +18,7 @@ import { createLogger } from './logger.js'
 import { bedrockSse } from './plugin.js'
 import { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
 import { createRedis } from './redis.js'
+import { lazyRequestLogger } from './request-log.js'
 
 export interface AppDeps {
   /** Default: a client for config's region and endpoint, destroyed when the app closes. */
@@ -36,6 +37,8 @@ export async function composeApp (config: Config, deps: AppDeps = {}): Promise<F
     loggerInstance: logger,
     // One access line per request, written when the response ends (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log made on the first line a request writes, not for every request (issue 10).
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // Fastify leaves both at 0: a stalled upload would hold its socket forever (FIELD-NOTES
     // 20, issue 7). They bound receiving the request only, never a long SSE answer.

@@ -2,16 +2,24 @@
 // a timer re-armed per event; the timer is re-armed only when it fires (to the time left,
 // or for another `ms` after calling onIdle). Used for SSE heartbeats and for the
 // upstream idle deadline, the two timers every stream has.
-export class IdleClock {
+//
+// `onIdle` is called with `target`: a caller with many clocks passes one shared function
+// and the object it concerns, so a clock costs no closure of its own (10,000 waiting
+// streams hold 20,000 clocks, issue 10). The timer gets the clock as its argument for the
+// same reason.
+export class IdleClock<T = undefined> {
   readonly #ms: number
-  readonly #onIdle: () => void
+  // Stored without T: the static timer callback below serves clocks of every T.
+  readonly #onIdle: (target: unknown) => void
+  readonly #target: unknown
   #last = Date.now()
   #timer: NodeJS.Timeout
 
-  constructor (ms: number, onIdle: () => void) {
+  constructor (ms: number, onIdle: (target: T) => void, target?: T) {
     this.#ms = ms
-    this.#onIdle = onIdle
-    this.#timer = setTimeout(this.#fire, ms)
+    this.#onIdle = onIdle as (target: unknown) => void
+    this.#target = target
+    this.#timer = setTimeout(IdleClock.#fire, ms, this)
   }
 
   touch (): void {
@@ -22,14 +30,14 @@ export class IdleClock {
     clearTimeout(this.#timer)
   }
 
-  readonly #fire = (): void => {
-    const idle = Date.now() - this.#last
-    if (idle >= this.#ms) {
-      this.#last = Date.now()
-      this.#timer = setTimeout(this.#fire, this.#ms)
-      this.#onIdle()
+  static #fire (this: void, clock: IdleClock<unknown>): void {
+    const idle = Date.now() - clock.#last
+    if (idle >= clock.#ms) {
+      clock.#last = Date.now()
+      clock.#timer = setTimeout(IdleClock.#fire, clock.#ms, clock)
+      clock.#onIdle(clock.#target)
     } else {
-      this.#timer = setTimeout(this.#fire, this.#ms - idle)
+      clock.#timer = setTimeout(IdleClock.#fire, clock.#ms - idle, clock)
     }
   }
 }

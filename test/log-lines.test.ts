@@ -51,3 +51,23 @@ test('a client that leaves before any answer still gets its one access line: "re
   assert.equal((line?.['req'] as { url: string }).url, '/v1/converse')
   assert.equal(h.emulator.requests.length, 0)
 })
+
+test("a stream's lines carry its request's reqId, and its streamId; a /v1/converse call's its callId", async (t) => {
+  const h = await build(t)
+  const streamed = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)
+  const streamId = (streamed.events[0]?.data as { streamId: string }).streamId
+  await eventually(async () => h.logs.some(l => l['msg'] === 'request completed'))
+  const finished = h.logs.find(l => l['msg'] === 'stream finished')
+  const access = h.logs.find(l => l['msg'] === 'request completed')
+  assert.equal(finished?.['streamId'], streamId)
+  assert.equal(typeof access?.['reqId'], 'string')
+  assert.equal(finished?.['reqId'], access?.['reqId'], 'the same request')
+
+  const res = await fetch(`${h.url}/v1/converse`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'hi' }) })
+  assert.equal(res.status, 200)
+  await eventually(async () => h.logs.some(l => l['msg'] === 'call finished'))
+  const call = h.logs.find(l => l['msg'] === 'call finished')
+  assert.equal(typeof call?.['callId'], 'string')
+  assert.equal(typeof call?.['reqId'], 'string')
+  assert.notEqual(call?.['reqId'], access?.['reqId'])
+})

@@ -213,10 +213,9 @@ function asksForCaching (body: ConverseRequest): boolean {
 
 /** Runs `release` once when the response closes, or at once if it already has. */
 export function onResponseClose (reply: FastifyReply, release: () => void): void {
-  let done = false
-  const once = (): void => { if (!done) { done = true; release() } }
-  reply.raw.once('close', once)
-  if (reply.raw.destroyed) once()
+  // No guard closure of its own: it stays with every open stream (issue 10).
+  if (reply.raw.destroyed) release()
+  else reply.raw.once('close', release)
 }
 
 /** True when the client is gone: its socket closed before the answer was complete. */

@@ -11,6 +11,7 @@ import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { newStreamId } from '../streams/registry.js'
+import { CallLog } from './call-log.js'
 import { callInput, runCall } from './upstream-call.js'
 
 export interface CollectedAnswer { answer: Answer, callId: string, model: string }
@@ -22,7 +23,7 @@ export async function collectAnswer (request: FastifyRequest, reply: FastifyRepl
   const callId = newStreamId()
   const input = checkedWhole(callInput(request, callId))
   if (clientGone(reply)) return undefined
-  const log = request.log.child({ callId })
+  const log = new CallLog(request.log, 'callId', callId)
   const controller = new AbortController()
   // The response's close, not request.signal, which on POST fires once the body is read (FIELD-NOTES 10).
   reply.raw.once('close', function onResponseClose () {

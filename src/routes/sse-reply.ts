@@ -3,6 +3,7 @@
 // (read from Redis), and the answer to a resume. A reader stops when its client leaves:
 // the response's close, not request.signal, which on POST fires as soon as the body is
 // read (FIELD-NOTES 10).
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ProxyError } from '../errors.js'
 import { ownerOf } from '../security/principal.js'
@@ -12,14 +13,45 @@ import type { SseSink } from '../sse/sink.js'
 import { mayAccess, resumePoint, type ResumePoint } from '../streams/resume.js'
 import type { StreamSession } from '../streams/session.js'
 
+/** The reader of each open response, for one shared `close` listener: no closure per stream (issue 10). */
+const readers = new WeakMap<ServerResponse, SseSink>()
+
+function detachReader (this: ServerResponse): void {
+  readers.get(this)?.destroy()
+}
+
 /** Attaches a reader to a session produced here; it ends with the stream's own last events. */
 export function localReader (request: FastifyRequest, reply: FastifyReply, session: StreamSession, afterSeq: number): SseSink {
   const app = request.server
   const sink = session.attach(afterSeq, app.proxyConfig.heartbeatMs, app.callEvents.heartbeatListener)
-  reply.raw.once('close', function detachReader () { sink.destroy() })
+  readers.set(reply.raw, sink)
+  reply.raw.once('close', detachReader)
   // On shutdown the session itself ends with `error` shutting_down + `done`.
-  app.openResponses.track(reply.raw, () => {})
+  app.openResponses.track(reply.raw)
   return sink
+}
+
+/**
+ * Commits the response to 200 text/event-stream and hands it to `sink`, which writes
+ * each frame straight to it (sse/sink.ts). The reply is hijacked, so Fastify pipes and
+ * watches no body; its onSend hooks do not run for it either, so what they would add is
+ * set here: the headers set on the reply (CORS, rate limit: FIELD-NOTES 12), and
+ * Connection: close while draining (plugin.ts). onResponse hooks (the access line) still
+ * run when the response finishes.
+ */
+export function sendSse (request: FastifyRequest, reply: FastifyReply, sink: SseSink, headers?: Readonly<Record<string, string>>): FastifyReply {
+  reply.code(200).headers(SSE_HEADERS)
+  if (headers !== undefined) reply.headers(headers)
+  if (request.server.lifecycle.closing) reply.header('connection', 'close')
+  // Given to writeHead rather than set one by one, Node does not keep a copy of them for
+  // the response's whole life. Before hijack: a header writeHead refuses is still answered
+  // by the error handler.
+  const out: OutgoingHttpHeaders = {}
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) out[name] = value
+  reply.raw.writeHead(200, out)
+  reply.hijack()
+  sink.open(reply.raw)
+  return reply
 }
 
 /**
@@ -39,7 +71,7 @@ export async function resumeOrNoContent (request: FastifyRequest, reply: Fastify
     if (!mayAccess(session.owner, requester) || (session.ended && point.afterSeq >= session.lastSeq) || !session.canReplayFrom(point.afterSeq)) {
       return reply.code(204).send()
     }
-    return reply.code(200).headers(SSE_HEADERS).send(localReader(request, reply, session, point.afterSeq))
+    return sendSse(request, reply, localReader(request, reply, session, point.afterSeq))
   }
   return await remoteReader(request, reply, point, requester)
 }

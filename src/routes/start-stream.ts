@@ -9,11 +9,11 @@ import type { StreamSummary } from '../bedrock/relay.js'
 import { ProxyError } from '../errors.js'
 import { clientGone } from '../plugins/limits.js'
 import { ownerOf } from '../security/principal.js'
-import { SSE_HEADERS } from '../sse/event-stream.js'
 import { nativeFraming, type FramingFactory } from '../sse/framing.js'
 import { newStreamId } from '../streams/registry.js'
 import { StreamSession } from '../streams/session.js'
-import { localReader } from './sse-reply.js'
+import { CallLog } from './call-log.js'
+import { localReader, sendSse } from './sse-reply.js'
 import { callInput, runCall } from './upstream-call.js'
 
 export interface StreamSurface {
@@ -50,7 +50,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   const input = callInput(request, streamId) // throws 4xx before anything is streamed
   // Admission may have waited on Redis: a client that left meanwhile gets no Bedrock call (issue 7).
   if (clientGone(reply)) return reply.hijack()
-  const log = request.log.child({ streamId })
+  const log = new CallLog(request.log, 'streamId', streamId)
   const owner = ownerOf(request.principal)
   const remote = app.redisStreams
   const mirror = surface.resume === 'yes' && remote?.healthy === true
@@ -69,7 +69,7 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
   // The call's slot and budget reservation stay taken until the call ends, grace included,
   // not until this response closes (issue 7): onFinish hands them back.
   request.admission?.holdUntilCallEnds()
-  app.streamHub.start(session, async () => await runCall(request, {
+  app.streamHub.start(session, () => runCall(request, {
     input,
     streamId,
     controller: session.controller,
@@ -89,5 +89,5 @@ export async function startStream (request: FastifyRequest, reply: FastifyReply,
     }
     if (clientGone(reply)) return reply.hijack()
   }
-  return reply.code(200).headers(SSE_HEADERS).headers(surface.headers).send(sink)
+  return sendSse(request, reply, sink, surface.headers)
 }

@@ -7,12 +7,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ownerOf } from '../security/principal.js'
-import { SSE_HEADERS } from '../sse/event-stream.js'
 import { uiMessageFraming } from '../ui-chat/framing.js'
 import { UIChatBody, UIChatParams, UIMessageStream, type UIChatRequest } from '../ui-chat/schemas.js'
 import { uiChatToConverse } from '../ui-chat/to-converse.js'
 import { ErrorResponses, NothingToResume } from './responses.js'
-import { followRemote, localReader } from './sse-reply.js'
+import { followRemote, localReader, sendSse } from './sse-reply.js'
 import { startStream } from './start-stream.js'
 
 const UI_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' }
@@ -57,7 +56,7 @@ async function resumeChat (request: FastifyRequest, reply: FastifyReply, chatId:
   const session = app.streamHub.byAlias(alias)
   if (session !== undefined) {
     if (session.ended || !session.canReplayFrom(0)) return reply.code(204).send()
-    return reply.code(200).headers(SSE_HEADERS).headers(UI_STREAM_HEADERS).send(localReader(request, reply, session, 0))
+    return sendSse(request, reply, localReader(request, reply, session, 0), UI_STREAM_HEADERS)
   }
   const remote = app.redisStreams
   if (remote === null || !remote.healthy) return reply.code(204).send()

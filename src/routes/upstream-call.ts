@@ -12,10 +12,14 @@ export function callInput (request: FastifyRequest, callId: string): ConverseInp
   return toConverseInput(converseRequestOf(request), request.server.proxyConfig, callContextOf(request, callId))
 }
 
-/** Runs the upstream call to its end (it never throws; every event goes to `call.emit`). */
-export async function runCall (request: FastifyRequest, call: Omit<RelayOptions, 'client' | 'firstEventTimeoutMs' | 'idleTimeoutMs'>): Promise<void> {
+/**
+ * Runs the upstream call to its end (it never throws; every event goes to `call.emit`).
+ * Returns the relay's own promise rather than awaiting it: a stream waiting on a slow
+ * first token then holds no suspended frame of this function (issue 10).
+ */
+export function runCall (request: FastifyRequest, call: Omit<RelayOptions, 'client' | 'firstEventTimeoutMs' | 'idleTimeoutMs'>): Promise<void> {
   const { bedrockClient, proxyConfig } = request.server
-  await relayConverseStream({
+  return relayConverseStream({
     client: bedrockClient,
     firstEventTimeoutMs: proxyConfig.upstreamFirstEventTimeoutMs,
     idleTimeoutMs: proxyConfig.upstreamIdleTimeoutMs,

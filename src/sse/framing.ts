@@ -16,10 +16,19 @@ export interface Framing {
 export type FramingFactory = (stream: { streamId: string, model: string }) => Framing
 
 /** The native event stream (README "Events"): the id carries the stream, for Last-Event-ID. */
-export const nativeFraming: FramingFactory = ({ streamId }) => ({
+export const nativeFraming: FramingFactory = ({ streamId }) => new NativeFraming(streamId)
+
+// A class, not an object literal with an arrow: every stream holds its framing, and a
+// method on the prototype costs it no closure (issue 10).
+class NativeFraming implements Framing {
+  readonly #streamId: string
+  constructor (streamId: string) { this.#streamId = streamId }
+
   // JSON.stringify escapes CR and LF, so model text cannot forge a field (FIELD-NOTES 15).
-  frame: (seq, event, json) => `id: ${eventId(streamId, seq)}\nevent: ${event.type}\ndata: ${json}\n\n`,
-})
+  frame (seq: number, event: RelayEvent, json: string): string {
+    return `id: ${eventId(this.#streamId, seq)}\nevent: ${event.type}\ndata: ${json}\n\n`
+  }
+}
 
 /** One `data:` line of JSON, as OpenAI's and the AI SDK's streams write every chunk. */
 export function dataLine (value: unknown): string {

@@ -20,6 +20,15 @@ interface Held {
   expiry: NodeJS.Timeout | undefined
 }
 
+/** `run()`'s promise; a `run` that throws before returning one gives a rejected one. */
+function producing (run: () => Promise<void>): Promise<void> {
+  try {
+    return run()
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
 export class StreamHub {
   readonly #streams = new Map<string, Held>()
   readonly #aliases = new Map<string, Held>()
@@ -55,14 +64,17 @@ export class StreamHub {
     this.#streams.set(session.streamId, held)
     if (alias !== undefined) this.#aliases.set(alias, held)
     session.onReadersChange(count => this.#onReaders(held, count))
-    run().catch((err: unknown) => {
-      // The relay never throws; this is a defect, but the stream must still end.
-      this.#opts.log.warn({ err, streamId: session.streamId }, 'stream producer failed')
-      if (!session.ended) session.emit({ type: 'done', data: {} })
-    }).finally(() => {
+    const ended = (): void => {
       clearTimeout(held.grace)
       held.expiry = setTimeout(() => this.#forget(held), this.#opts.ttlMs)
       held.expiry.unref()
+    }
+    // One then() rather than catch().finally(): every running stream holds this chain.
+    producing(run).then(ended, (err: unknown) => {
+      // The relay never throws; this is a defect, but the stream must still end.
+      this.#opts.log.warn({ err, streamId: session.streamId }, 'stream producer failed')
+      if (!session.ended) session.emit({ type: 'done', data: {} })
+      ended()
     })
   }
 

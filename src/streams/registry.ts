@@ -9,23 +9,28 @@ export function newStreamId (): string {
   return randomBytes(12).toString('hex')
 }
 
-interface OpenResponse {
-  response: ServerResponse
-  onShutdown: () => void
-}
+const NOTHING = (): void => {}
 
 export class StreamRegistry {
-  readonly #open = new Map<symbol, OpenResponse>()
+  /** Each open response, with what it does when shutdown begins. */
+  readonly #open = new Map<ServerResponse, () => void>()
   #drained: (() => void) | undefined
+  /** One `close` listener for every response (it is the emitter): no closure per response (issue 10). */
+  readonly #untrack: (this: ServerResponse) => void
+
+  constructor () {
+    const open = this.#open
+    const registry = this
+    this.#untrack = function untrack () {
+      open.delete(this)
+      if (open.size === 0) registry.#drained?.()
+    }
+  }
 
   /** Tracks a response until it closes (finished, or the client left). */
-  track (response: ServerResponse, onShutdown: () => void): void {
-    const key = Symbol('response')
-    this.#open.set(key, { response, onShutdown })
-    response.once('close', () => {
-      this.#open.delete(key)
-      if (this.#open.size === 0) this.#drained?.()
-    })
+  track (response: ServerResponse, onShutdown: () => void = NOTHING): void {
+    this.#open.set(response, onShutdown)
+    response.once('close', this.#untrack)
   }
 
   get size (): number {
@@ -38,7 +43,7 @@ export class StreamRegistry {
    * stopped reading), so shutdown is bounded.
    */
   async closeAll (graceMs: number): Promise<void> {
-    for (const { onShutdown } of this.#open.values()) onShutdown()
+    for (const onShutdown of this.#open.values()) onShutdown()
     if (this.#open.size === 0) return
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -46,6 +51,6 @@ export class StreamRegistry {
       new Promise<void>(resolve => { timer = setTimeout(resolve, graceMs) }),
     ])
     clearTimeout(timer)
-    for (const { response } of this.#open.values()) response.destroy()
+    for (const response of this.#open.keys()) response.destroy()
   }
 }

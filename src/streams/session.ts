@@ -2,7 +2,7 @@
 // cancellation (one AbortController), the replay buffer, the readers attached to it, the
 // Redis mirror, and every event the client sees, terminal ones included (the relay emits
 // them through `emit`, in order). Readers are SSE responses (sse/sink.ts) that the session
-// pushes each frame into, encoded once; the upstream call waits only when a reader is a
+// writes each frame to, encoded once; the upstream call waits only when a reader is a
 // whole window behind (backpressure). The hub (hub.ts) keeps the sessions and decides
 // what happens when the last reader leaves (the resume grace period).
 import type { RelayEvent } from '../events.js'
@@ -98,7 +98,7 @@ export class StreamSession {
       return sink
     }
     this.#sinks.add(sink)
-    sink.once('close', () => {
+    sink.onClose(() => {
       if (this.#sinks.delete(sink) && !this.#ended) this.#onReadersChange?.(this.#sinks.size)
     })
     this.#onReadersChange?.(this.#sinks.size)

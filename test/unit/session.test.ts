@@ -10,6 +10,7 @@ import { READER_WINDOW_BYTES, type SseSink } from '../../src/sse/sink.js'
 import { StreamHub } from '../../src/streams/hub.js'
 import type { StreamMirror } from '../../src/streams/mirror.js'
 import { StreamSession } from '../../src/streams/session.js'
+import { SlowSocket } from '../support/slow-socket.js'
 
 const GRACE_MS = 30_000
 const TTL_MS = 600_000
@@ -18,12 +19,22 @@ let nextId = 0
 /** Lets promise callbacks run; setImmediate is not mocked. */
 const settle = async (): Promise<void> => { for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve)) }
 
-/** Event names a sink has queued so far (read as the socket would). */
+/** The sockets of the readers attached with `attach` below. */
+const sockets = new WeakMap<SseSink, SlowSocket>()
+
+/** A reader of `session` after `afterSeq`, its response committed at once to a socket the test reads by hand. */
+function attach (session: StreamSession, afterSeq: number): SseSink {
+  const sink = session.attach(afterSeq, 60_000)
+  const socket = new SlowSocket()
+  sockets.set(sink, socket)
+  sink.open(socket)
+  return sink
+}
+
+/** Event names written to a reader's socket since the last look (the client reads them all). */
 function namesIn (sink: SseSink): string[] {
   const out: string[] = []
-  for (let chunk = sink.read() as Buffer | null; chunk !== null; chunk = sink.read() as Buffer | null) {
-    for (const m of chunk.toString().matchAll(/^event: (\w+)$/gm)) out.push(m[1] as string)
-  }
+  for (const m of (sockets.get(sink)?.take() ?? '').matchAll(/^event: (\w+)$/gm)) out.push(m[1] as string)
   return out
 }
 
@@ -77,9 +88,9 @@ function assertCancelled (session: StreamSession): void {
 test('every event reaches every attached reader, in order; the stream runs until done', async (t) => {
   const hub = hubFor(t)
   const f = fake()
-  const a = f.session.attach(0, 60_000)
+  const a = attach(f.session, 0)
   hub.start(f.session, f.run)
-  const b = f.session.attach(1, 60_000) // a second tab, after start
+  const b = attach(f.session, 1) // a second tab, after start
   f.emit({ type: 'text', data: { index: 0, text: 'hi' } })
   assert.equal(hub.running, 1)
   f.finish()
@@ -97,15 +108,15 @@ test('a reader attached after the end gets the replay and its end at once', asyn
   hub.start(f.session, f.run)
   f.finish()
   await settle()
-  const late = f.session.attach(1, 60_000)
+  const late = attach(f.session, 1)
   assert.deepEqual(namesIn(late), ['stop', 'usage', 'done'])
-  assert.equal(late.readableEnded || late.readableLength === 0, true)
+  assert.equal(sockets.get(late)?.writableEnded, true)
 })
 
 test('backpressure: waitForRoom is undefined until a reader is a window behind, then waits until it reads', async (t) => {
   const hub = hubFor(t)
   const f = fake()
-  const reader = f.session.attach(0, 60_000)
+  const reader = attach(f.session, 0)
   hub.start(f.session, f.run)
   assert.equal(f.session.waitForRoom(), undefined)
   f.emit({ type: 'text', data: { index: 0, text: 'x'.repeat(READER_WINDOW_BYTES) } })
@@ -124,8 +135,8 @@ test('backpressure ends when the lagging reader leaves, or the stream is aborted
   const hub = hubFor(t)
   for (const end of ['leave', 'abort'] as const) {
     const f = fake()
-    const reader = f.session.attach(0, 60_000)
-    const other = f.session.attach(0, 60_000)
+    const reader = attach(f.session, 0)
+    const other = attach(f.session, 0)
     hub.start(f.session, f.run)
     f.emit({ type: 'text', data: { index: 0, text: 'x'.repeat(READER_WINDOW_BYTES) } })
     namesIn(other)
@@ -141,7 +152,7 @@ test('backpressure ends when the lagging reader leaves, or the stream is aborted
 test('no reader: the upstream is aborted with cancelled after graceMs, not a millisecond before', async (t) => {
   const hub = hubFor(t)
   const f = fake()
-  const reader = f.session.attach(0, 60_000)
+  const reader = attach(f.session, 0)
   hub.start(f.session, f.run)
   reader.destroy()
   await settle()
@@ -152,12 +163,12 @@ test('no reader: the upstream is aborted with cancelled after graceMs, not a mil
 test('a reader that comes back within the grace period keeps the upstream running; the clock restarts when it leaves again', async (t) => {
   const hub = hubFor(t)
   const f = fake()
-  const first = f.session.attach(0, 60_000)
+  const first = attach(f.session, 0)
   hub.start(f.session, f.run)
   first.destroy()
   await settle()
   t.mock.timers.tick(GRACE_MS - 1)
-  const back = f.session.attach(1, 60_000)
+  const back = attach(f.session, 1)
   t.mock.timers.tick(GRACE_MS * 2)
   await settle()
   assert.equal(f.session.controller.signal.aborted, false)
@@ -169,7 +180,7 @@ test('a reader that comes back within the grace period keeps the upstream runnin
 test('a stream that is no longer resumable is aborted as soon as its last reader leaves', async (t) => {
   const hub = hubFor(t)
   const f = fake({ maxBytes: 10 })
-  const reader = f.session.attach(0, 60_000)
+  const reader = attach(f.session, 0)
   hub.start(f.session, f.run)
   f.emit({ type: 'text', data: { index: 0, text: 'more than ten bytes of JSON' } })
   assert.equal(f.session.resumable, false)
@@ -186,7 +197,7 @@ test('a reader on another instance (through the mirror) counts as a client that 
   let remote = true
   const mirror: StreamMirror = { append: () => {}, finish: () => {}, hasRemoteReaders: async () => remote }
   const f = fake({ mirror })
-  const reader = f.session.attach(0, 60_000)
+  const reader = attach(f.session, 0)
   hub.start(f.session, f.run)
   reader.destroy()
   await settle()
@@ -214,7 +225,7 @@ test('the mirror gets every event and the end', async (t) => {
 test('cancel(): aborts a running stream with cancelled; false when unknown or already ended', async (t) => {
   const hub = hubFor(t)
   const f = fake()
-  const reader = f.session.attach(0, 60_000)
+  const reader = attach(f.session, 0)
   hub.start(f.session, f.run)
   assert.equal(hub.cancel('unknown'), false)
   assert.equal(hub.cancel(f.session.streamId), true)
@@ -228,8 +239,8 @@ test('abortAll(): every running stream ends with the given reason; ended streams
   const hub = hubFor(t)
   const running = fake()
   const done = fake()
-  running.session.attach(0, 60_000)
-  done.session.attach(0, 60_000)
+  attach(running.session, 0)
+  attach(done.session, 0)
   hub.start(running.session, running.run)
   hub.start(done.session, done.run)
   done.finish()
@@ -258,8 +269,22 @@ test('a producer that throws still ends the stream with done, and the defect is 
   const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, log: { warn: (obj) => warnings.push(obj) } })
   t.after(() => hub.clear())
   const session = new StreamSession({ streamId: 'broken0000', model: 'm', owner: undefined, maxBytes: 1_000_000, mirror: undefined })
-  const reader = session.attach(0, 60_000)
+  const reader = attach(session, 0)
   hub.start(session, async () => { throw new Error('defect') })
+  await settle()
+  assert.equal(session.ended, true)
+  assert.deepEqual(namesIn(reader), ['done'])
+  assert.equal(warnings.length, 1)
+})
+
+test('a producer that throws before returning its promise: start() does not throw, the stream still ends with done', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const warnings: unknown[] = []
+  const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, log: { warn: (obj) => warnings.push(obj) } })
+  t.after(() => hub.clear())
+  const session = new StreamSession({ streamId: 'broken0001', model: 'm', owner: undefined, maxBytes: 1_000_000, mirror: undefined })
+  const reader = attach(session, 0)
+  hub.start(session, () => { throw new Error('defect') })
   await settle()
   assert.equal(session.ended, true)
   assert.deepEqual(namesIn(reader), ['done'])
