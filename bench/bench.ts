@@ -105,7 +105,8 @@ async function startEmulatorProcess (pinning: Pinning, frameDelayMs: number): Pr
   const child = startChild({
     name: 'emulator',
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/emulator/main.ts'],
+    // Compiled (runBench builds dist/ first): the harness core carries every path's frames.
+    args: ['dist/emulator/main.js'],
     env: { EMULATOR_PORT: String(port), EMULATOR_FRAME_DELAY_MS: String(frameDelayMs), NODE_ENV: 'production' },
     cwd: ROOT,
     cpu: pinning.harnessCpu,
@@ -287,6 +288,9 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
   const pinning = detectPinning()
   pinSelf(pinning)
   options.log(pinning.note)
+  // The proxy runs as production runs it (npm start, the Docker image): compiled, from dist/.
+  options.log('building dist/ (npm run build)')
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
   const result: BenchResult = {
     machine,
     pinning: pinning.note,

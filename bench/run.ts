@@ -32,12 +32,14 @@ emulator (the real event-stream wire protocol), the server under test, and a loa
 With two CPUs they are pinned with \`taskset\`: the server under test alone on one CPU, the
 emulator and the load client on the other, so the server's figures are its own.
 
-Paths, all loaded with the same streams:
+Paths, all loaded with the same streams (the TypeScript servers in \`bench/servers/\` run with
+Node's own type stripping, so no path pays for a runtime transpiler):
 - **obvious relay (baseline)**: \`bench/servers/obvious-relay.ts\`, the Fastify route users
   write themselves: default SDK client, \`for await\`, one \`reply.raw.write\` per delta.
 - **SDK direct**: no HTTP hop; the load client calls the SDK itself (default settings), on the
   server's CPU. Its added latency is the SDK's alone, the floor for every other path.
-- **this proxy**: \`node --import tsx src/server.ts\`, production defaults except the limits
+- **this proxy**: \`node dist/server.js\` (built first, as \`npm start\` and the Docker image run
+  it), production defaults except the limits
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
   replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).

@@ -17,7 +17,7 @@ export function readUiPart (message: { data: string }): Reading {
 export const aiSdkPath: PathSpec = {
   id: 'ai-sdk',
   label: 'AI SDK route (ai + @ai-sdk/amazon-bedrock)',
-  server: (ctx) => ({ command: process.execPath, args: ['--import', 'tsx', 'bench/servers/ai-sdk.ts'], env: nodeEnv(ctx) }),
+  server: (ctx) => ({ command: process.execPath, args: ['--experimental-strip-types', 'bench/servers/ai-sdk.ts'], env: nodeEnv(ctx) }),
   openStream: async (target, prompt, observer, signal) => await sseRequest({
     url: `${target.url}/chat?prompt=${encodeURIComponent(prompt)}`,
     read: readUiPart,

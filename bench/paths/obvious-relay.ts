@@ -5,7 +5,7 @@ import { nodeEnv, type PathSpec } from './types.js'
 export const obviousRelayPath: PathSpec = {
   id: 'obvious-relay',
   label: 'obvious relay (baseline)',
-  server: (ctx) => ({ command: process.execPath, args: ['--import', 'tsx', 'bench/servers/obvious-relay.ts'], env: nodeEnv(ctx) }),
+  server: (ctx) => ({ command: process.execPath, args: ['--experimental-strip-types', 'bench/servers/obvious-relay.ts'], env: nodeEnv(ctx) }),
   openStream: async (target, prompt, observer, signal) => await sseRequest({
     url: `${target.url}/chat?prompt=${encodeURIComponent(prompt)}`,
     read: (message) => message.data === '[DONE]'

@@ -1,4 +1,4 @@
-// This proxy (src/server.ts), production defaults except the limits, which would refuse
+// This proxy (dist/server.js, built from src/server.ts), production defaults except the limits, which would refuse
 // the load: no rate limit, no stream caps, no token budget, no overload refusal.
 import { parseJson, sseRequest } from './sse-request.js'
 import { MODEL_ID, nodeEnv, type PathSpec } from './types.js'
@@ -20,7 +20,8 @@ export const proxyPath: PathSpec = {
   label: 'this proxy',
   server: (ctx) => ({
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/server.ts'],
+    // Compiled, as `npm start` and the Docker image run it (the benchmark builds dist/ first).
+    args: ['dist/server.js'],
     env: {
       ...nodeEnv(ctx),
       HOST: '127.0.0.1',
