@@ -17,7 +17,6 @@ import type { Config } from './config.js'
 import { createLogger } from './logger.js'
 import { bedrockSse } from './plugin.js'
 import { answerClientError, answerFrameworkError } from './plugins/error-handler.js'
-import { createRedis } from './redis.js'
 import { lazyRequestLogger } from './request-log.js'
 
 export interface AppDeps {
@@ -72,7 +71,8 @@ export async function composeApp (config: Config, deps: AppDeps = {}): Promise<F
 
   const bedrock = deps.bedrock ?? createBedrockClient(config)
   if (deps.bedrock === undefined) app.addHook('onClose', async function destroyBedrockClient () { bedrock.destroy() })
-  const redis = deps.redis ?? (config.redisUrl !== undefined ? createRedis(config.redisUrl, logger) : undefined)
+  // ioredis is loaded only when Redis is configured: about 6 MiB of RSS a server without it does not carry.
+  const redis = deps.redis ?? (config.redisUrl !== undefined ? (await import('./redis.js')).createRedis(config.redisUrl, logger) : undefined)
   if (deps.redis === undefined && redis !== undefined) app.addHook('onClose', async function disconnectRedis () { redis.disconnect() })
 
   await app.register(bedrockSse, { config, bedrock, redis, credentials: deps.credentials, tracerProvider: deps.tracerProvider })

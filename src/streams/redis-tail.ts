@@ -6,7 +6,6 @@
 // A reader that joins a stream the blocked XREAD does not cover interrupts it with
 // CLIENT UNBLOCK, so it is covered at once instead of after the block times out.
 import type { Redis } from 'ioredis'
-import { REDIS_COMMAND_TIMEOUT_MS } from '../redis.js'
 
 /** `new`: the stream has entries after the waiter's position; `idle`: a whole block passed without one. */
 export type TailWake = 'new' | 'idle' | 'aborted'
@@ -71,7 +70,8 @@ export class RedisTail {
 
   #connection (): Redis {
     if (this.#conn === undefined) {
-      const conn = this.#redis.duplicate({ enableOfflineQueue: true, commandTimeout: this.#blockMs + REDIS_COMMAND_TIMEOUT_MS })
+      // The block plus the shared client's own command timeout (redis.ts): a blocked read is not a stall.
+      const conn = this.#redis.duplicate({ enableOfflineQueue: true, commandTimeout: this.#blockMs + (this.#redis.options.commandTimeout ?? 2000) })
       conn.on('error', () => {}) // failures surface as rejected commands
       conn.on('close', () => { this.#connId = undefined })
       this.#conn = conn
