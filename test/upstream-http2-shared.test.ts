@@ -83,3 +83,15 @@ test('a connection that drops fails every stream on it with an error event, and 
   assert.deepEqual(next.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
   assert.notEqual(h.emulator.requests.at(-1)?.connection, dropped, 'a new connection')
 })
+
+test('an endpoint that allows fewer streams per connection than the setting: the calls past its limit wait for a free stream, and all complete', async (t) => {
+  // The endpoint allows 2 at once; the proxy would put 100 on a connection. Once the
+  // connection has the endpoint's settings, Node holds the extra streams back until one ends.
+  const h = await build(t, { env: { BEDROCK_HTTP: 'http2-shared', MAX_STREAMS_PER_KEY: '20' }, emulator: { frameDelayMs: 20, h2MaxConcurrentStreams: 2 } })
+  const results = await Promise.all(Array.from({ length: 6 }, async (_, i) => await fetchSse(`${h.url}/v1/converse-stream?prompt=${encodeURIComponent(`call ${i}`)}`)))
+  for (const res of results) {
+    assert.equal(res.events.some(e => e.event === 'error'), false, JSON.stringify(res.events.find(e => e.event === 'error')?.data))
+    assert.deepEqual(res.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  }
+  assert.ok(peakPerConnection(h.emulator.requests) <= 2, 'never more than the endpoint allows at once')
+})

@@ -136,7 +136,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     })
   }
 
-  const dual = createDualServer(handle, (err) => logger?.warn({ err }, 'emulator connection error'))
+  const dual = createDualServer(handle, (err) => logger?.warn({ err }, 'emulator connection error'), opts.h2MaxConcurrentStreams)
   await new Promise<void>((resolve, reject) => {
     dual.server.once('error', reject)
     dual.server.listen(opts.port ?? 0, host, () => { dual.server.off('error', reject); resolve() })

@@ -20,10 +20,12 @@ export interface DualServer {
   close (): Promise<void>
 }
 
-export function createDualServer (handler: RequestHandler, onError: (err: Error) => void): DualServer {
+/** @param h2MaxConcurrentStreams what the HTTP/2 side advertises (SETTINGS_MAX_CONCURRENT_STREAMS); Node's default when undefined. */
+export function createDualServer (handler: RequestHandler, onError: (err: Error) => void, h2MaxConcurrentStreams?: number): DualServer {
   const sockets = new Set<Socket>()
   const h1 = http.createServer((req, res) => handler(req, res, 'http/1.1'))
-  const h2 = http2.createServer((req, res) => handler(req, res, 'h2'))
+  const h2Options = h2MaxConcurrentStreams !== undefined ? { settings: { maxConcurrentStreams: h2MaxConcurrentStreams } } : {}
+  const h2 = http2.createServer(h2Options, (req, res) => handler(req, res, 'h2'))
   // Protocol errors from odd clients must not crash the process; they only end that connection.
   h1.on('clientError', (err: Error, socket: Socket) => { onError(err); socket.destroy() })
   h2.on('sessionError', onError)

@@ -56,6 +56,8 @@ export interface EmulatorOptions {
   logger?: EmulatorLogger
   /** Refuse what Bedrock would refuse (validate.ts) with HTTP 400 ValidationException before any scenario plays (default true). */
   validate?: boolean
+  /** Streams one HTTP/2 connection may carry at once, as an endpoint advertises it (SETTINGS_MAX_CONCURRENT_STREAMS); Node's default (unbounded) when unset. */
+  h2MaxConcurrentStreams?: number
 }
 
 export interface Emulator {
