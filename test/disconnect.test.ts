@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, joinText, parseSse, postSse } from './helper.js'
 import { countPlayed, untilStalled } from './support/scenario.js'
+import { readToEnd } from './support/net.js'
 import { countText, readThenDrop } from './support/sse.js'
 import { eventually } from './support/wait.js'
 
@@ -105,11 +106,7 @@ test('a slow reader holds back the upstream (backpressure), then gets every byte
   // Socket buffers, the h2 window and one reader window hold a few MB, never most of the 24.
   assert.ok(playedWhilePaused < total / 2, `upstream held back: ${playedWhilePaused} of ${total} frames sent`)
   assert.equal(h.emulator.requests[0]?.outcome, 'pending', 'upstream is held back while the client does not read')
-  const chunks: Buffer[] = []
-  res.on('data', (c: Buffer) => chunks.push(c))
-  res.resume()
-  await new Promise(resolve => res.on('end', resolve))
-  const parsed = parseSse(Buffer.concat(chunks).toString('utf8'))
+  const parsed = parseSse(await readToEnd(res))
   assert.equal(joinText(parsed.events), text)
   assert.equal(parsed.events.at(-1)?.event, 'done')
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'completed')

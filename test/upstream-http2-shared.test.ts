@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import { textScenario, type EmulatorRequest, type Scenario } from '../src/emulator/index.js'
 import { build, fetchSse, joinText, lastEvent, parseSse } from './helper.js'
 import { countPlayed, untilStalled } from './support/scenario.js'
+import { readToEnd } from './support/net.js'
 
 /** The most requests that were open at once on one connection, from the emulator's log. */
 function peakPerConnection (requests: EmulatorRequest[]): number {
@@ -55,11 +56,7 @@ test('a stream held back by a slow reader does not stall the other streams on it
   assert.ok(rest.every(r => r.connection === first?.connection), 'they shared the held stream\'s connection')
   assert.equal(first?.outcome, 'pending', 'the big stream is still held back')
 
-  const chunks: Buffer[] = []
-  slow.on('data', (c: Buffer) => chunks.push(c))
-  slow.resume()
-  await new Promise(resolve => slow.on('end', resolve))
-  const parsed = parseSse(Buffer.concat(chunks).toString('utf8'))
+  const parsed = parseSse(await readToEnd(slow))
   assert.equal(joinText(parsed.events), big)
   assert.equal(lastEvent(parsed.events)?.event, 'done')
 })

@@ -84,3 +84,12 @@ export async function openRaw (base: string, head: string, body = ''): Promise<R
     },
   }
 }
+
+/** Reads the rest of a response (one a test had paused) to its end, as text. */
+export async function readToEnd (res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  res.on('data', (c: Buffer) => chunks.push(c))
+  res.resume()
+  await new Promise(resolve => res.on('end', resolve))
+  return Buffer.concat(chunks).toString('utf8')
+}
