@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { test } from 'node:test'
+import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { textScenario, type EmulatorRequest, type Scenario } from '../src/emulator/index.js'
-import { build, fetchSse, joinText, lastEvent, parseSse } from './helper.js'
+import { build, emulatorClient, fetchSse, joinText, lastEvent, parseSse, startTestEmulator } from './helper.js'
 import { countPlayed, untilStalled } from './support/scenario.js'
 import { readToEnd } from './support/net.js'
 
@@ -91,4 +92,20 @@ test('an endpoint that allows fewer streams per connection than the setting: the
     assert.deepEqual(res.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
   }
   assert.ok(peakPerConnection(h.emulator.requests) <= 2, 'never more than the endpoint allows at once')
+})
+
+test('a burst on a new connection, before it has the endpoint\'s settings: the streams the endpoint refuses are retried by the SDK, and all complete', async (t) => {
+  const emulator = await startTestEmulator(t, { frameDelayMs: 20, h2MaxConcurrentStreams: 2 })
+  const client = emulatorClient(emulator, {}, 'http2-shared')
+  t.after(() => client.destroy())
+  // Six calls at once on a client with no connection yet: all six go out before the endpoint's SETTINGS arrive.
+  const results = await Promise.all(Array.from({ length: 6 }, async () => {
+    const response = await client.send(new ConverseStreamCommand({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hello there' }] }] }))
+    const kinds: string[] = []
+    for await (const event of response.stream ?? []) kinds.push(Object.keys(event)[0] ?? '')
+    return { kinds, attempts: response.$metadata.attempts ?? 1 }
+  }))
+  for (const { kinds } of results) assert.deepEqual(kinds.slice(-2), ['messageStop', 'metadata'])
+  t.diagnostic(`attempts: ${results.map(r => r.attempts).join(', ')}`)
+  assert.ok(peakPerConnection(emulator.requests) <= 2)
 })
