@@ -2,6 +2,7 @@
 // profile, SSO, container and instance roles, AWS_BEARER_TOKEN_BEDROCK) and never
 // leave this process.
 import { Agent as HttpAgent } from 'node:http'
+import type { ClientHttp2Stream } from 'node:http2'
 import { Agent as HttpsAgent } from 'node:https'
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
@@ -27,7 +28,7 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
-    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler({ maxConcurrentStreams: opts.http2StreamsPerConnection ?? 100 }) } : {}),
+    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler(opts.http2StreamsPerConnection ?? 100) } : {}),
     // Response event streams decoded synchronously, for the relay's fast path (upstream-stream.ts).
     eventStreamSerdeProvider,
     ...overrides,
@@ -83,11 +84,30 @@ function keepAliveHandler (): NodeHttpHandler {
  * stream, and one TLS handshake for many calls against AWS. The cost: a connection that
  * drops fails every stream on it (each ends as an error event, never as a completion:
  * the relay checks every stream for its end, FIELD-NOTES 4).
+ *
+ * The bound follows the endpoint: when a connection's SETTINGS allow fewer concurrent
+ * streams than ours, the pool's bound comes down to that. Past the endpoint's limit, Node
+ * would hold a call back on the full connection until a stream ends (a long answer holds
+ * one for minutes); under the pool's bound, the call opens another connection instead.
  */
 class SharedHttp2Handler extends NodeHttp2Handler {
+  #streamsPerConnection: number
+
+  constructor (streamsPerConnection: number) {
+    super({ maxConcurrentStreams: streamsPerConnection })
+    this.#streamsPerConnection = streamsPerConnection
+  }
+
   override async handle (request: HttpRequest, options: HttpHandlerOptions & { isEventStream?: boolean } = {}): Promise<{ response: HttpResponse }> {
     const { isEventStream: _isolate, ...shared } = options
-    return await super.handle(request, shared)
+    const result = await super.handle(request, shared)
+    const allowed = (result.response.body as Partial<ClientHttp2Stream> | undefined)?.session?.remoteSettings.maxConcurrentStreams
+    if (allowed !== undefined && allowed >= 1 && allowed < this.#streamsPerConnection) {
+      this.#streamsPerConnection = allowed
+      // Public handler API: the pool takes the new bound from the next call on.
+      this.updateHttpClientConfig('maxConcurrentStreams', allowed)
+    }
+    return result
   }
 }
 

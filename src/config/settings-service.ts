@@ -45,7 +45,7 @@ export const BEDROCK = {
     default: 'http1',
     doc: 'how the proxy talks to Bedrock: `http1` keeps a pool of keep-alive connections, so a call reuses a warm one (no new TCP and TLS handshake per stream); `http2` is the SDK\'s default, which opens a new connection for every ConverseStream call; `http2-shared` runs up to `BEDROCK_HTTP2_STREAMS_PER_CONNECTION` calls at once on each HTTP/2 connection (fewer sockets and less memory per open stream; a dropped connection fails every stream on it)',
   }),
-  BEDROCK_HTTP2_STREAMS_PER_CONNECTION: int({ default: DEFAULTS.http2StreamsPerConnection, min: 1, max: 1000, doc: 'with `BEDROCK_HTTP=http2-shared`: calls at once on one connection; past it a new connection opens. Keep it at or below the concurrent streams the endpoint allows (its HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`): calls past that wait on the connection for a free stream (on a new connection, before the endpoint\'s settings arrive, they are refused and the SDK retries them)' }),
+  BEDROCK_HTTP2_STREAMS_PER_CONNECTION: int({ default: DEFAULTS.http2StreamsPerConnection, min: 1, max: 1000, doc: 'with `BEDROCK_HTTP=http2-shared`: calls at once on one connection; past it a new connection opens. An endpoint that allows fewer (its HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`) lowers the bound to its own once a connection has its settings; before that, a burst on a new connection can be refused in part, and the SDK retries what was refused' }),
   CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming answer (`POST /v1/converse`, `/v1/chat/completions` without `stream`), then `upstream_timeout`' }),
 }
 
