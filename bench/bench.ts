@@ -328,7 +328,6 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
       { name: 'auth: API_KEYS + Bearer, /metrics off', env: { API_KEYS: BENCH_KEY }, apiKey: BENCH_KEY },
       { name: 'OpenAI surface: POST /v1/chat/completions (stream: true)', env: {}, path: 'proxy-openai' },
       { name: 'AI SDK surface: POST /v1/ui-chat', env: {}, path: 'proxy-ui-chat' },
-      { name: 'upstream HTTP/2, shared connections (BEDROCK_HTTP=http2-shared)', env: {}, path: 'proxy-h2-shared' },
     ]
     for (const variant of variants) {
       await attempt(`proxy feature at C=${c}: ${variant.name}`, async () => {

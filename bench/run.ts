@@ -3,7 +3,7 @@
 // and bench/last-run.json for a full run (or with --write); --quick prints only.
 //
 //   --c 1,100,1000          concurrencies
-//   --paths a,b             obvious-relay, sdk-direct, proxy, portkey, ai-sdk (default), proxy-openai, proxy-ui-chat
+//   --paths a,b             obvious-relay, sdk-direct, proxy, proxy-h2-shared, portkey, ai-sdk (default), proxy-openai, proxy-ui-chat
 //   --tokens 10,50          stream lengths (two give the CPU fit; the last is the headline)
 //   --frame-ms 20           emulator delay between frames
 //   --warmup-ms 2000 --measure-ms 6000 --drain-ms 10000
@@ -43,6 +43,9 @@ Node's own type stripping, so no path pays for a runtime transpiler):
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
   replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).
+- **this proxy, upstream HTTP/2 shared**: the same with \`BEDROCK_HTTP=http2-shared\` (calls
+  multiplexed on HTTP/2 connections, 100 per connection) instead of the default keep-alive
+  HTTP/1.1 pool.
 - **Portkey gateway** (\`@portkey-ai/gateway\`, \`--headless\`), pointed at the emulator with
   \`x-portkey-custom-host\`; it speaks OpenAI chat-completion chunks.
 - **AI SDK route**: \`bench/servers/ai-sdk.ts\`, \`streamText\` on \`@ai-sdk/amazon-bedrock\`, piped

@@ -20,8 +20,8 @@ export const PATHS: Record<PathId, PathSpec> = {
 
 export const PATH_IDS = Object.keys(PATHS) as PathId[]
 
-/** The paths a full run compares; the proxy's other surfaces run as feature variants. */
-export const MAIN_PATH_IDS: PathId[] = ['obvious-relay', 'sdk-direct', 'proxy', 'portkey', 'ai-sdk']
+/** The paths a full run compares (the proxy with both upstream modes); its other surfaces run as feature variants. */
+export const MAIN_PATH_IDS: PathId[] = ['obvious-relay', 'sdk-direct', 'proxy', 'proxy-h2-shared', 'portkey', 'ai-sdk']
 
 export function isPathId (id: string): id is PathId {
   return id in PATHS

@@ -90,6 +90,12 @@ function keepAliveHandler (): NodeHttpHandler {
  * would hold a call back on the full connection until a stream ends (a long answer holds
  * one for minutes); under the pool's bound, the call opens another connection instead.
  */
+// HTTP/2's default connection window (64 KiB) is shared by every stream on the connection:
+// with a hundred streams it holds a few frames each, and a busy moment stalls them all.
+// Each stream keeps its own 64 KiB window, so this bounds nothing that those do not.
+const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
+const widened = new WeakSet<object>()
+
 class SharedHttp2Handler extends NodeHttp2Handler {
   #streamsPerConnection: number
 
@@ -101,7 +107,12 @@ class SharedHttp2Handler extends NodeHttp2Handler {
   override async handle (request: HttpRequest, options: HttpHandlerOptions & { isEventStream?: boolean } = {}): Promise<{ response: HttpResponse }> {
     const { isEventStream: _isolate, ...shared } = options
     const result = await super.handle(request, shared)
-    const allowed = (result.response.body as Partial<ClientHttp2Stream> | undefined)?.session?.remoteSettings.maxConcurrentStreams
+    const session = (result.response.body as Partial<ClientHttp2Stream> | undefined)?.session
+    if (session !== undefined && !widened.has(session)) {
+      widened.add(session)
+      session.setLocalWindowSize(CONNECTION_WINDOW_BYTES)
+    }
+    const allowed = session?.remoteSettings.maxConcurrentStreams
     if (allowed !== undefined && allowed >= 1 && allowed < this.#streamsPerConnection) {
       this.#streamsPerConnection = allowed
       // Public handler API: the pool takes the new bound from the next call on.
