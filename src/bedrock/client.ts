@@ -75,6 +75,12 @@ function keepAliveHandler (): NodeHttpHandler {
   return new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) })
 }
 
+// HTTP/2's default connection window (64 KiB) is shared by every stream on the connection:
+// with a hundred streams it holds a few frames each, and a busy moment stalls them all.
+// Each stream keeps its own 64 KiB window, so this bounds nothing that those do not.
+const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
+const widened = new WeakSet<object>()
+
 /**
  * HTTP/2 with event streams multiplexed (BEDROCK_HTTP=http2-shared). The SDK's handler
  * gives each event stream a connection of its own (`isEventStream` isolates it); without
@@ -90,12 +96,6 @@ function keepAliveHandler (): NodeHttpHandler {
  * would hold a call back on the full connection until a stream ends (a long answer holds
  * one for minutes); under the pool's bound, the call opens another connection instead.
  */
-// HTTP/2's default connection window (64 KiB) is shared by every stream on the connection:
-// with a hundred streams it holds a few frames each, and a busy moment stalls them all.
-// Each stream keeps its own 64 KiB window, so this bounds nothing that those do not.
-const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
-const widened = new WeakSet<object>()
-
 class SharedHttp2Handler extends NodeHttp2Handler {
   #streamsPerConnection: number
 
