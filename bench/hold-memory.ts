@@ -6,11 +6,15 @@
 // snapshot of the proxy and prints what it holds per stream, by constructor.
 //
 //   node --import tsx bench/hold-memory.ts --n 10000 [--node-flags "--max-semi-space-size=1"]
-//     [--env KEY=VALUE,...] [--snapshot] [--dist] [--path proxy|obvious-relay]
+//     [--env KEY=VALUE,...] [--snapshot] [--dist] [--path proxy|obvious-relay] [--watch SECONDS]
+//     [--memory-limit-mib 512]
+// --dist runs the proxy as `npm start` does (its node flags included). --memory-limit-mib starts
+// it in a memory cgroup of that size, as a container with a memory limit would (root only;
+// cgroup v1 or v2): Node sizes its heap limit from it.
 import http from 'node:http'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { PROXY_LIMITS_OFF } from './paths/proxy.js'
+import { PROXY_LIMITS_OFF, startArgs } from './paths/proxy.js'
 import { MODEL_ID } from './paths/types.js'
 import { establishedOnPort, freePort, rssBytes, sleep, startChild, waitForPort, type Child } from './proc.js'
 import { summarizeSnapshot } from './snapshot-summary.js'
@@ -23,6 +27,8 @@ const { values } = parseArgs({
     snapshot: { type: 'boolean', default: false },
     dist: { type: 'boolean', default: false },
     path: { type: 'string', default: 'proxy' },
+    watch: { type: 'string', default: '0' },
+    'memory-limit-mib': { type: 'string', default: '0' },
   },
 })
 const N = Number(values.n)
@@ -31,6 +37,7 @@ const MiB = 2 ** 20
 
 function memoryOf (pid: number): Record<string, number> {
   const out: Record<string, number> = {}
+  if (!existsSync(`/proc/${pid}/status`)) return out // the server is gone (killed by its memory limit)
   for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
     const m = /^(VmRSS|RssAnon|RssFile|VmHWM):\s+(\d+) kB/.exec(line)
     if (m !== null) out[m[1] as string] = Number(m[2]) * 1024
@@ -59,13 +66,39 @@ async function metrics (url: string): Promise<Record<string, number>> {
   return out
 }
 
+function nativeHeap (pid: number): string {
+  // malloc's heap ([heap], brk) and the anonymous mappings by size: V8's pages vs malloc arenas.
+  let current = ''
+  const sizes: Record<string, number> = {}
+  if (!existsSync(`/proc/${pid}/smaps`)) return 'gone'
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (head !== null) { current = head[3] === '' ? 'anon' : (head[3] ?? ''); continue }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss !== null && (current === '[heap]' || current === 'anon')) sizes[current] = (sizes[current] ?? 0) + Number(rss[1]) / 1024
+  }
+  return Object.entries(sizes).map(([k, v]) => `${k} ${v.toFixed(1)} MiB`).join(', ')
+}
+
 function report (label: string, pid: number, m: Record<string, number>): Record<string, number> {
   const mem = memoryOf(pid)
+  process.stdout.write(`${label}: ${nativeHeap(pid)}\n`)
   const f = (b: number | undefined): string => ((b ?? 0) / MiB).toFixed(1)
   process.stdout.write(`${label}: RSS ${f(mem['VmRSS'])} MiB (anon ${f(mem['RssAnon'])}, file ${f(mem['RssFile'])}), heap used ${f(m['nodejs_heap_size_used_bytes'])} / total ${f(m['nodejs_heap_size_total_bytes'])}, external ${f(m['nodejs_external_memory_bytes'])}\n`)
   const spaces = Object.keys(m).filter((k) => k.startsWith('nodejs_heap_space_size_total_bytes.'))
   process.stdout.write(`  spaces (total/used MiB): ${spaces.map((k) => { const s = k.split('.')[1] ?? ''; return `${s} ${f(m[k])}/${f(m[`nodejs_heap_space_size_used_bytes.${s}`])}` }).join(', ')}\n`)
   return { ...mem, ...m }
+}
+
+/** A memory cgroup limited to `mib` (v2, else v1), or undefined for none. */
+function memoryCgroup (mib: number): { procs: string, events: string, dir: string } | undefined {
+  if (mib <= 0) return undefined
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers')
+  const dir = v2 ? `/sys/fs/cgroup/bench-hold-${process.pid}` : `/sys/fs/cgroup/memory/bench-hold-${process.pid}`
+  mkdirSync(dir)
+  writeFileSync(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, String(mib * MiB))
+  if (v2) writeFileSync(`${dir}/memory.swap.max`, '0')
+  return { procs: `${dir}/cgroup.procs`, events: `${dir}/${v2 ? 'memory.events' : 'memory.oom_control'}`, dir }
 }
 
 const emulatorPort = await freePort()
@@ -83,11 +116,14 @@ const port = await freePort()
 const extraEnv = Object.fromEntries(values.env.split(',').filter((s) => s !== '').map((kv) => kv.split('=') as [string, string]))
 const nodeFlags = values['node-flags'].split(' ').filter((s) => s !== '')
 const isProxy = values.path === 'proxy'
-const entry = isProxy ? (values.dist ? ['dist/server.js'] : ['--import', 'tsx', 'src/server.ts']) : ['--import', 'tsx', 'bench/servers/obvious-relay.ts']
+const entry = isProxy ? (values.dist ? startArgs() : ['--import', 'tsx', 'src/server.ts']) : ['--import', 'tsx', 'bench/servers/obvious-relay.ts']
+const nodeArgs = [...nodeFlags, ...(values.snapshot ? ['--heapsnapshot-signal=SIGWINCH'] : []), ...entry]
+const cgroup = memoryCgroup(Number(values['memory-limit-mib']))
 const server: Child = startChild({
   name: 'server',
-  command: process.execPath,
-  args: [...nodeFlags, ...(values.snapshot ? ['--heapsnapshot-signal=SIGWINCH'] : []), ...entry],
+  // In the cgroup before node starts, so V8 sizes its heap from the limit as in a container.
+  command: cgroup === undefined ? process.execPath : 'sh',
+  args: cgroup === undefined ? nodeArgs : ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, ...nodeArgs],
   env: {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -184,6 +220,10 @@ process.stdout.write(`${N} streams opened in ${((Date.now() - started) / 1000).t
 await sleep(2000)
 clearInterval(keepMetricsSocket)
 const held = report('held', server.pid, isProxy ? await metrics(url) : {})
+for (let t = 5; t <= Number(values.watch); t += 5) {
+  await sleep(5000)
+  report(`held +${t} s`, server.pid, isProxy ? await metrics(url) : {})
+}
 const perStream = (k: string): string => (((held[k] ?? 0) - (idle[k] ?? 0)) / N / 1024).toFixed(2)
 process.stdout.write(`per stream KiB: RSS ${perStream('VmRSS')}, anon ${perStream('RssAnon')}, heap used ${perStream('nodejs_heap_size_used_bytes')}, heap total ${perStream('nodejs_heap_size_total_bytes')}, external ${perStream('nodejs_external_memory_bytes')}\n`)
 process.stdout.write(`RESULT n=${N} rss_idle_mib=${((idle['VmRSS'] ?? 0) / MiB).toFixed(1)} rss_held_mib=${((held['VmRSS'] ?? 0) / MiB).toFixed(1)} kib_per_stream=${perStream('VmRSS')} rss_bench_mib=${((rssBytes(server.pid) ?? 0) / MiB).toFixed(1)}\n`)
@@ -193,8 +233,12 @@ if (values.snapshot) {
   if (held !== undefined && idleSnapshot !== undefined) process.stdout.write(summarizeSnapshot(held, N, idleSnapshot))
 }
 
+const alive = (() => { try { process.kill(server.pid, 0); return true } catch { return false } })()
+process.stdout.write(`server ${alive ? 'alive' : 'gone'}${cgroup !== undefined ? `; cgroup: ${readFileSync(cgroup.events, 'utf8').replace(/\n/g, ' ')}` : ''}\n`)
+
 abort.abort()
 agent.destroy()
 await server.stop()
 await emulator.stop()
+if (cgroup !== undefined) rmdirSync(cgroup.dir)
 process.exit(0)

@@ -1,5 +1,6 @@
 // This proxy (dist/server.js, built from src/server.ts), production defaults except the limits, which would refuse
 // the load: no rate limit, no stream caps, no token budget, no overload refusal.
+import { readFileSync } from 'node:fs'
 import { parseJson, sseRequest } from './sse-request.js'
 import { MODEL_ID, nodeEnv, type PathSpec } from './types.js'
 
@@ -15,13 +16,24 @@ export const PROXY_LIMITS_OFF: Record<string, string> = {
   LOG_LEVEL: 'warn',
 }
 
+/**
+ * Node's arguments as `npm start` (and the Docker image's CMD, test/docker.test.ts) run the
+ * proxy, without the `.env` file: its V8 flags are part of what is measured.
+ */
+export function startArgs (): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
+  const [node, ...args] = pkg.scripts.start.split(/\s+/)
+  if (node !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`)
+  return args.filter((arg) => !arg.startsWith('--env-file'))
+}
+
 export const proxyPath: PathSpec = {
   id: 'proxy',
   label: 'this proxy',
   server: (ctx) => ({
     command: process.execPath,
-    // Compiled, as `npm start` and the Docker image run it (the benchmark builds dist/ first).
-    args: ['dist/server.js'],
+    // Compiled, with the flags `npm start` and the Docker image run it with (the benchmark builds dist/ first).
+    args: startArgs(),
     env: {
       ...nodeEnv(ctx),
       HOST: '127.0.0.1',
