@@ -48,7 +48,8 @@ STOPSIGNAL SIGTERM
 # itself (npm would sit in between). Node spawns no children, so no zombies to reap; add
 # `docker run --init` if that ever changes. --max-semi-space-size=8 caps V8's young
 # generation: left to V8 on a large host it grows under load to two 64 MiB semi-spaces,
-# about 100 MiB of RSS that open streams do not need (10,000 waiting streams: 568 MiB
-# instead of 638). Interleaved runs at 1000 streams showed no throughput cost (README
+# about 100 MiB of RSS that open streams do not need (10,000 waiting streams: 571 MiB
+# instead of 638). Interleaved runs at 1000 streams: 0 to 10 % fewer tokens/s, inside the
+# runs' own spread (README
 # "Performance", issue 10).
 CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

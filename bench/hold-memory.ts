@@ -67,7 +67,7 @@ async function metrics (url: string): Promise<Record<string, number>> {
 }
 
 function nativeHeap (pid: number): string {
-  // malloc's heap ([heap], brk) and the anonymous mappings by size: V8's pages vs malloc arenas.
+  // RSS of malloc's heap ([heap], brk) and of the anonymous mappings (V8's pages, malloc arenas).
   let current = ''
   const sizes: Record<string, number> = {}
   if (!existsSync(`/proc/${pid}/smaps`)) return 'gone'

@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { runBench, type BenchOptions } from './bench.js'
 import { renderChart } from './chart.js'
 import { MAIN_PATH_IDS, PATH_IDS, isPathId } from './paths/index.js'
+import { startArgs } from './paths/proxy.js'
 import type { PathId } from './paths/types.js'
 import { killAllChildren } from './proc.js'
 import { renderSection, updateBenchmarksMd } from './report.js'
@@ -38,8 +39,8 @@ Node's own type stripping, so no path pays for a runtime transpiler):
   write themselves: default SDK client, \`for await\`, one \`reply.raw.write\` per delta.
 - **SDK direct**: no HTTP hop; the load client calls the SDK itself (default settings), on the
   server's CPU. Its added latency is the SDK's alone, the floor for every other path.
-- **this proxy**: \`node dist/server.js\` (built first, as \`npm start\` and the Docker image run
-  it), production defaults except the limits
+- **this proxy**: \`${['node', ...startArgs()].join(' ')}\` (built first; the command \`npm start\`
+  and the Docker image run, V8 flag included), production defaults except the limits
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
   replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).
