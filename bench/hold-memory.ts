@@ -113,7 +113,7 @@ await waitForPort(emulatorPort, emulator)
 const emulatorUrl = `http://127.0.0.1:${emulatorPort}`
 
 const port = await freePort()
-const extraEnv = Object.fromEntries(values.env.split(',').filter((s) => s !== '').map((kv) => kv.split('=') as [string, string]))
+const extraEnv = Object.fromEntries(values.env.split(',').filter((s) => s !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const nodeFlags = values['node-flags'].split(' ').filter((s) => s !== '')
 const isProxy = values.path === 'proxy'
 const entry = isProxy ? (values.dist ? startArgs() : ['--import', 'tsx', 'src/server.ts']) : ['--import', 'tsx', 'bench/servers/obvious-relay.ts']
@@ -145,11 +145,15 @@ await waitForPort(port, server)
 const url = `http://127.0.0.1:${port}`
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity })
 
+// Response statuses of the held streams: 503 server_overloaded once the heap bound is reached.
+const statuses = new Map<number, number>()
+
 /** Opens one stream and resolves on its first body byte (or its end). */
 async function open (prompt: string, signal: AbortSignal, keep: boolean): Promise<void> {
   await new Promise<void>((resolve) => {
     const path = isProxy ? `/v1/converse-stream?prompt=${encodeURIComponent(prompt)}` : `/chat?prompt=${encodeURIComponent(prompt)}`
     const req = http.request(`${url}${path}`, { agent, signal }, (res) => {
+      if (keep) statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1)
       res.once('data', () => resolve())
       res.on('data', () => {})
       res.on('end', resolve)
@@ -216,7 +220,7 @@ while (still < 20) {
   seen = now
   if (now >= N) break
 }
-process.stdout.write(`${N} streams opened in ${((Date.now() - started) / 1000).toFixed(1)} s, ${seen} upstream calls on ${establishedOnPort(emulatorPort)} connections\n`)
+process.stdout.write(`${N} streams opened in ${((Date.now() - started) / 1000).toFixed(1)} s, ${seen} upstream calls on ${establishedOnPort(emulatorPort)} connections; HTTP statuses ${[...statuses].map(([code, n]) => `${code}: ${n}`).join(', ')}\n`)
 await sleep(2000)
 clearInterval(keepMetricsSocket)
 const held = report('held', server.pid, isProxy ? await metrics(url) : {})

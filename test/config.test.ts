@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { ConfigError, DEFAULTS, loadConfig, type Env } from '../src/config.js'
 import { SETTINGS } from '../src/config/settings.js'
+import { processHeapLimit } from '../src/config/telemetry.js'
+import { oldGenerationLimit } from '../src/telemetry/heap-limit.js'
 
 const ROOT = new URL('../', import.meta.url)
 
@@ -133,4 +135,39 @@ test('invalid configuration exits non-zero before listening', () => {
   assert.equal(run.status, 1)
   assert.match(run.stderr, /PORT must be/)
   assert.match(run.stderr, /HEARTBEAT_MS must be/)
+})
+
+test('the heap bound is on by default: PRESSURE_MAX_HEAP_PERCENT (80) of the heap the process can fill; PRESSURE_MAX_HEAP_BYTES replaces it; 0 turns it off', () => {
+  const limit = processHeapLimit()
+  assert.ok(limit > 0)
+  assert.equal(loadConfig({}).pressure.maxHeapBytes, Math.floor(limit * 0.8))
+  assert.equal(loadConfig({ PRESSURE_MAX_HEAP_PERCENT: '50' }).pressure.maxHeapBytes, Math.floor(limit * 0.5))
+  assert.equal(loadConfig({ PRESSURE_MAX_HEAP_BYTES: '123456789' }).pressure.maxHeapBytes, 123456789)
+  assert.equal(loadConfig({ PRESSURE_MAX_HEAP_PERCENT: '0' }).pressure.maxHeapBytes, 0)
+  assert.deepEqual(problemsOf({ PRESSURE_MAX_HEAP_PERCENT: '101' }).length, 1)
+})
+
+test('the heap the process can fill is V8\'s old-generation limit, not heap_size_limit (which adds the young generation\'s reserve)', () => {
+  const MiB = 1024 * 1024
+  // heap_size_limit as measured on Node 24 with these arguments (host: 24 GiB; "cgroup": a
+  // memory cgroup of that size), and the old-generation limit it holds.
+  const measured: Array<[where: string, args: string[], heapSizeLimitMiB: number, oldMiB: number]> = [
+    ['host', ['--max-old-space-size=96'], 288, 96],
+    ['host', ['--max_old_space_size', '96'], 288, 96],
+    ['host', ['--max-old-space-size=96', '--max-semi-space-size=8'], 120, 96],
+    ['host', [], 4288, 4096],
+    ['host', ['--max-semi-space-size=8'], 4120, 4096],
+    ['cgroup 512 MiB', [], 259, 256],
+    ['cgroup 512 MiB', ['--max-semi-space-size=8'], 280, 256],
+    ['cgroup 512 MiB', ['--max-old-space-size=352'], 355, 352],
+    ['cgroup 768 MiB', [], 432, 384],
+    ['cgroup 1 GiB', [], 560, 512],
+    ['cgroup 1.5 GiB', [], 864, 768],
+    ['cgroup 2 GiB', [], 1120, 1024],
+    ['cgroup 3 GiB', [], 1728, 1536],
+    ['cgroup 4 GiB', [], 2240, 2048],
+  ]
+  for (const [where, args, heapSizeLimitMiB, oldMiB] of measured) {
+    assert.equal(oldGenerationLimit(heapSizeLimitMiB * MiB, args) / MiB, oldMiB, `${where} ${args.join(' ')}`)
+  }
 })

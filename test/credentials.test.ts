@@ -92,5 +92,5 @@ test('/readyz: credentials unchecked until known, ok once a call went through', 
   assert.equal(before.credentials, 'unchecked')
   const res = await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)
   assert.equal(eventNames(res.events).at(-1), 'done')
-  assert.deepEqual(await (await fetch(`${h.url}/readyz`)).json(), { status: 'ready', openStreams: 0, runningStreams: 0, redis: 'off', credentials: 'ok', pressure: 'off' })
+  assert.deepEqual(await (await fetch(`${h.url}/readyz`)).json(), { status: 'ready', openStreams: 0, runningStreams: 0, redis: 'off', credentials: 'ok', pressure: 'ok' })
 })

@@ -13,6 +13,7 @@ export const PROXY_LIMITS_OFF: Record<string, string> = {
   TOKEN_BUDGET_PER_KEY: '0',
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
   PRESSURE_MAX_HEAP_BYTES: '0',
+  PRESSURE_MAX_HEAP_PERCENT: '0',
   LOG_LEVEL: 'warn',
 }
 

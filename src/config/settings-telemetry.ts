@@ -24,5 +24,6 @@ export const TRACING = {
 
 export const OVERLOAD = {
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: int({ default: OBSERVABILITY_DEFAULTS.pressureMaxEventLoopDelayMs, min: 0, max: 3_600_000, doc: 'mean event-loop delay (per one-second sample) past which new streams get 503 `server_overloaded`; `0` = not checked' }),
-  PRESSURE_MAX_HEAP_BYTES: int({ default: OBSERVABILITY_DEFAULTS.pressureMaxHeapBytes, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'V8 heap in use past which new streams get 503 `server_overloaded`; `0` = not checked (set it below `--max-old-space-size`)' }),
+  PRESSURE_MAX_HEAP_PERCENT: int({ default: OBSERVABILITY_DEFAULTS.pressureMaxHeapPercent, min: 0, max: 100, doc: 'V8 heap in use, as a percentage of the heap the process can fill before it dies (V8\'s old-generation limit: `--max-old-space-size`, or derived from the machine\'s or the container\'s memory), past which new streams get 503 `server_overloaded`; `0` = not checked' }),
+  PRESSURE_MAX_HEAP_BYTES: int({ default: OBSERVABILITY_DEFAULTS.pressureMaxHeapBytes, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'the same bound in bytes, in place of the percentage; `0` = the percentage applies' }),
 }

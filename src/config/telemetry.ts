@@ -1,6 +1,8 @@
 // The observability part of the Config (issue 8). The rules (when /metrics is served, the
 // traces URL, the OTLP headers format) live in src/telemetry/settings.ts.
+import { getHeapStatistics } from 'node:v8'
 import type { SecurityConfig } from '../security/settings.js'
+import { oldGenerationLimit } from '../telemetry/heap-limit.js'
 import { metricsRule, parseOtlpHeaders, tracesUrl, type MetricsConfig, type PressureConfig, type TracingConfig } from '../telemetry/settings.js'
 import type { Values } from './settings.js'
 
@@ -22,9 +24,16 @@ export function tracingConfig (v: Values, problems: string[]): TracingConfig | u
   return url !== undefined ? { url, headers, serviceName: v.OTEL_SERVICE_NAME } : undefined
 }
 
-export function pressureConfig (v: Values): PressureConfig {
+/** This process's old-generation limit: the heap it can fill before V8 kills it. */
+export function processHeapLimit (): number {
+  const nodeOptions = (process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(a => a !== '')
+  return oldGenerationLimit(getHeapStatistics().heap_size_limit, [...process.execArgv, ...nodeOptions])
+}
+
+/** @param heapLimitBytes the heap the process can fill (this process's, unless a test says otherwise). */
+export function pressureConfig (v: Values, heapLimitBytes = processHeapLimit()): PressureConfig {
   return {
     maxEventLoopDelayMs: v.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
-    maxHeapBytes: v.PRESSURE_MAX_HEAP_BYTES,
+    maxHeapBytes: v.PRESSURE_MAX_HEAP_BYTES > 0 ? v.PRESSURE_MAX_HEAP_BYTES : Math.floor(heapLimitBytes * v.PRESSURE_MAX_HEAP_PERCENT / 100),
   }
 }

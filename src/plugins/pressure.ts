@@ -1,5 +1,6 @@
 // Overload protection (@fastify/under-pressure): past PRESSURE_MAX_EVENT_LOOP_DELAY_MS or
-// PRESSURE_MAX_HEAP_BYTES, requests that would start a Bedrock call (routeKind
+// the heap bound (PRESSURE_MAX_HEAP_PERCENT of V8's heap limit, by default: a process at its
+// limit dies with every stream it carries), requests that would start a Bedrock call (routeKind
 // `generate`) get 503 server_overloaded with Retry-After; everything else passes, so open
 // streams keep flowing, resumes replay, and /healthz, /readyz and /metrics answer.
 // The plugin samples once a second (its default); the state is shown on /readyz and in

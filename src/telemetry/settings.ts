@@ -24,7 +24,7 @@ export interface TracingConfig {
 export interface PressureConfig {
   /** Mean event-loop delay over a sample that refuses new streams; 0 = not checked. */
   maxEventLoopDelayMs: number
-  /** V8 heap in use that refuses new streams; 0 = not checked. */
+  /** V8 heap in use that refuses new streams (PRESSURE_MAX_HEAP_BYTES, or the percent of V8's heap limit); 0 = not checked. */
   maxHeapBytes: number
 }
 
@@ -33,7 +33,11 @@ export const OBSERVABILITY_DEFAULTS = {
   // A mean delay of a second per sample is a stalled process, not a busy one: new streams
   // would only make every open one slower.
   pressureMaxEventLoopDelayMs: 1000,
-  pressureMaxHeapBytes: 0, // depends on --max-old-space-size: the operator sets it
+  pressureMaxHeapBytes: 0, // 0: the bound is PRESSURE_MAX_HEAP_PERCENT of V8's heap limit
+  // Of V8's heap limit (--max-old-space-size, or derived from the machine's or the container's
+  // memory). The rest is room for the streams already open, which grow as tokens arrive:
+  // past the limit the process dies with every stream it carries (issue 10).
+  pressureMaxHeapPercent: 80,
 } as const
 
 export interface MetricsSettings {
