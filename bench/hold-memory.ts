@@ -12,8 +12,9 @@
 // it in a memory cgroup of that size, as a container with a memory limit would (root only;
 // cgroup v1 or v2): Node sizes its heap limit from it.
 import http from 'node:http'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { memoryCgroup } from './cgroup.js'
 import { PROXY_LIMITS_OFF, startArgs } from './paths/proxy.js'
 import { MODEL_ID } from './paths/types.js'
 import { establishedOnPort, freePort, rssBytes, sleep, startChild, waitForPort, type Child } from './proc.js'
@@ -90,17 +91,6 @@ function report (label: string, pid: number, m: Record<string, number>): Record<
   return { ...mem, ...m }
 }
 
-/** A memory cgroup limited to `mib` (v2, else v1), or undefined for none. */
-function memoryCgroup (mib: number): { procs: string, events: string, dir: string } | undefined {
-  if (mib <= 0) return undefined
-  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  const dir = v2 ? `/sys/fs/cgroup/bench-hold-${process.pid}` : `/sys/fs/cgroup/memory/bench-hold-${process.pid}`
-  mkdirSync(dir)
-  writeFileSync(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, String(mib * MiB))
-  if (v2) writeFileSync(`${dir}/memory.swap.max`, '0')
-  return { procs: `${dir}/cgroup.procs`, events: `${dir}/${v2 ? 'memory.events' : 'memory.oom_control'}`, dir }
-}
-
 const emulatorPort = await freePort()
 const emulator = startChild({
   name: 'emulator',
@@ -118,12 +108,12 @@ const nodeFlags = values['node-flags'].split(' ').filter((s) => s !== '')
 const isProxy = values.path === 'proxy'
 const entry = isProxy ? (values.dist ? startArgs() : ['--import', 'tsx', 'src/server.ts']) : ['--import', 'tsx', 'bench/servers/obvious-relay.ts']
 const nodeArgs = [...nodeFlags, ...(values.snapshot ? ['--heapsnapshot-signal=SIGWINCH'] : []), ...entry]
-const cgroup = memoryCgroup(Number(values['memory-limit-mib']))
+const limitMib = Number(values['memory-limit-mib'])
+const cgroup = limitMib > 0 ? memoryCgroup(limitMib, 'bench-hold') : undefined
 const server: Child = startChild({
   name: 'server',
   // In the cgroup before node starts, so V8 sizes its heap from the limit as in a container.
-  command: cgroup === undefined ? process.execPath : 'sh',
-  args: cgroup === undefined ? nodeArgs : ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, ...nodeArgs],
+  ...(cgroup === undefined ? { command: process.execPath, args: nodeArgs } : cgroup.wrap(process.execPath, nodeArgs)),
   env: {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -238,11 +228,11 @@ if (values.snapshot) {
 }
 
 const alive = (() => { try { process.kill(server.pid, 0); return true } catch { return false } })()
-process.stdout.write(`server ${alive ? 'alive' : 'gone'}${cgroup !== undefined ? `; cgroup: ${readFileSync(cgroup.events, 'utf8').replace(/\n/g, ' ')}` : ''}\n`)
+process.stdout.write(`server ${alive ? 'alive' : 'gone'}${cgroup !== undefined ? `; cgroup: ${cgroup.events()}` : ''}\n`)
 
 abort.abort()
 agent.destroy()
 await server.stop()
 await emulator.stop()
-if (cgroup !== undefined) rmdirSync(cgroup.dir)
+cgroup?.remove()
 process.exit(0)

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { ConfigError, DEFAULTS, loadConfig, type Env } from '../src/config.js'
 import { SETTINGS } from '../src/config/settings.js'
-import { processHeapLimit } from '../src/config/telemetry.js'
+import { readSettings } from '../src/config/read.js'
+import { pressureConfig, processHeapLimit } from '../src/config/telemetry.js'
 import { oldGenerationLimit } from '../src/telemetry/heap-limit.js'
 
 const ROOT = new URL('../', import.meta.url)
@@ -170,4 +171,16 @@ test('the heap the process can fill is V8\'s old-generation limit, not heap_size
   for (const [where, args, heapSizeLimitMiB, oldMiB] of measured) {
     assert.equal(oldGenerationLimit(heapSizeLimitMiB * MiB, args) / MiB, oldMiB, `${where} ${args.join(' ')}`)
   }
+})
+
+test('the resident-memory bound: PRESSURE_MAX_RSS_PERCENT (90) of a container\'s memory limit, none without a limit; PRESSURE_MAX_RSS_BYTES replaces it; 0 turns it off', () => {
+  const MiB = 1024 * 1024
+  const values = (env: Env): ReturnType<typeof readSettings>['values'] => readSettings(env, []).values
+  const heap = 4096 * MiB
+  assert.equal(pressureConfig(values({}), heap, 512 * MiB).maxRssBytes, Math.floor(512 * MiB * 0.9))
+  assert.equal(pressureConfig(values({ PRESSURE_MAX_RSS_PERCENT: '75' }), heap, 512 * MiB).maxRssBytes, 384 * MiB)
+  assert.equal(pressureConfig(values({}), heap, 0).maxRssBytes, 0)
+  assert.equal(pressureConfig(values({ PRESSURE_MAX_RSS_BYTES: '300000000' }), heap, 0).maxRssBytes, 300000000)
+  assert.equal(pressureConfig(values({ PRESSURE_MAX_RSS_PERCENT: '0' }), heap, 512 * MiB).maxRssBytes, 0)
+  assert.deepEqual(problemsOf({ PRESSURE_MAX_RSS_PERCENT: '101' }).length, 1)
 })

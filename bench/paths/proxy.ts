@@ -14,6 +14,7 @@ export const PROXY_LIMITS_OFF: Record<string, string> = {
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
   PRESSURE_MAX_HEAP_BYTES: '0',
   PRESSURE_MAX_HEAP_PERCENT: '0',
+  PRESSURE_MAX_RSS_PERCENT: '0',
   LOG_LEVEL: 'warn',
 }
 

@@ -1,5 +1,6 @@
 // The observability part of the Config (issue 8). The rules (when /metrics is served, the
 // traces URL, the OTLP headers format) live in src/telemetry/settings.ts.
+import { totalmem } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import type { SecurityConfig } from '../security/settings.js'
 import { oldGenerationLimit } from '../telemetry/heap-limit.js'
@@ -30,10 +31,24 @@ export function processHeapLimit (): number {
   return oldGenerationLimit(getHeapStatistics().heap_size_limit, [...process.execArgv, ...nodeOptions])
 }
 
-/** @param heapLimitBytes the heap the process can fill (this process's, unless a test says otherwise). */
-export function pressureConfig (v: Values, heapLimitBytes = processHeapLimit()): PressureConfig {
+/**
+ * The memory limit of this process's container (its cgroup), or 0 without one: Node reports
+ * no limit as 0 or as a number past the machine's memory (2^64 on Node 24).
+ */
+export function containerMemoryLimit (): number {
+  const limit = process.constrainedMemory()
+  return limit > 0 && limit < totalmem() ? limit : 0
+}
+
+/**
+ * @param heapLimitBytes the heap the process can fill (this process's, unless a test says otherwise).
+ * @param memoryLimitBytes the container's memory limit, 0 for none (likewise).
+ */
+export function pressureConfig (v: Values, heapLimitBytes = processHeapLimit(), memoryLimitBytes = containerMemoryLimit()): PressureConfig {
+  const share = (bytes: number, percent: number): number => Math.floor(bytes * percent / 100)
   return {
     maxEventLoopDelayMs: v.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
-    maxHeapBytes: v.PRESSURE_MAX_HEAP_BYTES > 0 ? v.PRESSURE_MAX_HEAP_BYTES : Math.floor(heapLimitBytes * v.PRESSURE_MAX_HEAP_PERCENT / 100),
+    maxHeapBytes: v.PRESSURE_MAX_HEAP_BYTES > 0 ? v.PRESSURE_MAX_HEAP_BYTES : share(heapLimitBytes, v.PRESSURE_MAX_HEAP_PERCENT),
+    maxRssBytes: v.PRESSURE_MAX_RSS_BYTES > 0 ? v.PRESSURE_MAX_RSS_BYTES : share(memoryLimitBytes, v.PRESSURE_MAX_RSS_PERCENT),
   }
 }

@@ -1,8 +1,12 @@
-// Overload protection (@fastify/under-pressure): past PRESSURE_MAX_EVENT_LOOP_DELAY_MS or
-// the heap bound (PRESSURE_MAX_HEAP_PERCENT of V8's heap limit, by default: a process at its
-// limit dies with every stream it carries), requests that would start a Bedrock call (routeKind
-// `generate`) get 503 server_overloaded with Retry-After; everything else passes, so open
-// streams keep flowing, resumes replay, and /healthz, /readyz and /metrics answer.
+// Overload protection (@fastify/under-pressure). Past any bound, requests that would start a
+// Bedrock call (routeKind `generate`) get 503 server_overloaded with Retry-After; everything
+// else passes, so open streams keep flowing, resumes replay, and /healthz, /readyz and
+// /metrics answer. The bounds:
+// - PRESSURE_MAX_EVENT_LOOP_DELAY_MS: a stalled process;
+// - the heap (PRESSURE_MAX_HEAP_PERCENT of the old generation V8 lets it fill, by default):
+//   a process at that limit dies with every stream it carries;
+// - resident memory (PRESSURE_MAX_RSS_PERCENT of a container's memory limit, by default):
+//   past the limit the kernel kills the process.
 // The plugin samples once a second (its default); the state is shown on /readyz and in
 // metrics through app.overload.
 import underPressure from '@fastify/under-pressure'
@@ -15,11 +19,12 @@ import { kindOf } from './route-kind.js'
 const OVERLOADED_RETRY_AFTER_MS = 2000
 
 async function pressure (app: FastifyInstance): Promise<void> {
-  const { maxEventLoopDelayMs, maxHeapBytes } = app.proxyConfig.pressure
-  if (maxEventLoopDelayMs === 0 && maxHeapBytes === 0) return
+  const { maxEventLoopDelayMs, maxHeapBytes, maxRssBytes } = app.proxyConfig.pressure
+  if (maxEventLoopDelayMs === 0 && maxHeapBytes === 0 && maxRssBytes === 0) return
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
     maxHeapUsedBytes: maxHeapBytes,
+    maxRssBytes,
     // Called only while a bound is crossed. Returning nothing lets the request through.
     pressureHandler: async function refuseNewStreams (request: FastifyRequest, _reply: FastifyReply, type: string, value: number | undefined) {
       // Routes outside /v1 declare no kind (health, metrics, the page): they keep answering.

@@ -26,6 +26,8 @@ export interface PressureConfig {
   maxEventLoopDelayMs: number
   /** V8 heap in use that refuses new streams (PRESSURE_MAX_HEAP_BYTES, or the percent of V8's heap limit); 0 = not checked. */
   maxHeapBytes: number
+  /** Resident memory that refuses new streams (PRESSURE_MAX_RSS_BYTES, or the percent of the container's limit); 0 = not checked. */
+  maxRssBytes: number
 }
 
 export const OBSERVABILITY_DEFAULTS = {
@@ -38,6 +40,11 @@ export const OBSERVABILITY_DEFAULTS = {
   // memory). The rest is room for the streams already open, which grow as tokens arrive:
   // past the limit the process dies with every stream it carries (issue 10).
   pressureMaxHeapPercent: 80,
+  pressureMaxRssBytes: 0, // 0: the bound is PRESSURE_MAX_RSS_PERCENT of the container's memory limit
+  // Of the container's memory limit: past it the kernel kills the process, every stream with
+  // it. The heap bound comes first at Node's own heap sizing; this one holds when an operator
+  // raises the heap (--max-old-space-size) close to the container's limit.
+  pressureMaxRssPercent: 90,
 } as const
 
 export interface MetricsSettings {
