@@ -220,7 +220,7 @@ interface ComposeService {
   ports?: Array<string | number | { target: number }>
   healthcheck?: { test?: string | string[] }
   stop_grace_period?: string
-  deploy?: { replicas?: number }
+  deploy?: { replicas?: number, resources?: { limits?: { memory?: string } } }
   depends_on?: Record<string, unknown> | string[]
   image?: string
 }
@@ -272,6 +272,15 @@ test('compose runs two proxy replicas sharing its redis service (scale-out, issu
   const published = String(PROXY?.ports?.[0] ?? '').split(':')[0] ?? ''
   const [from, to] = published.split('-').map(Number)
   assert.ok(to !== undefined && from !== undefined && to - from + 1 >= (PROXY?.deploy?.replicas ?? 1), `port range ${published}`)
+})
+
+test('compose gives each replica a memory limit: the heap and resident-memory bounds work from it (README: Overload)', () => {
+  const limit = PROXY?.deploy?.resources?.limits?.memory ?? ''
+  const m = /^(\d+)([MG])$/.exec(limit)
+  assert.ok(m !== null, `deploy.resources.limits.memory in compose's units (got "${limit}")`)
+  const mib = Number(m[1]) * (m[2] === 'G' ? 1024 : 1)
+  // Below 256 MiB, Node's own footprint (about 115 MiB idle) leaves too little for streams.
+  assert.ok(mib >= 256, `${mib} MiB`)
 })
 
 test('compose waits longer than SHUTDOWN_TIMEOUT_MS before it kills the container', () => {
