@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { ConfigError, DEFAULTS, loadConfig, type Env } from '../src/config.js'
 import { SETTINGS } from '../src/config/settings.js'
 import { readSettings } from '../src/config/read.js'
-import { pressureConfig, processHeapLimit } from '../src/config/telemetry.js'
+import { endedStreamsMaxBytes, pressureConfig, processHeapLimit } from '../src/config/telemetry.js'
 import { oldGenerationLimit } from '../src/telemetry/heap-limit.js'
 
 const ROOT = new URL('../', import.meta.url)
@@ -183,4 +183,15 @@ test('the resident-memory bound: PRESSURE_MAX_RSS_PERCENT (90) of a container\'s
   assert.equal(pressureConfig(values({ PRESSURE_MAX_RSS_BYTES: '300000000' }), heap, 0).maxRssBytes, 300000000)
   assert.equal(pressureConfig(values({ PRESSURE_MAX_RSS_PERCENT: '0' }), heap, 512 * MiB).maxRssBytes, 0)
   assert.deepEqual(problemsOf({ PRESSURE_MAX_RSS_PERCENT: '101' }).length, 1)
+})
+
+test('the ended streams\' bound: ENDED_STREAMS_MAX_PERCENT (25) of the heap limit; ENDED_STREAMS_MAX_BYTES replaces it; 0 turns it off', () => {
+  const MiB = 1024 * 1024
+  const values = (env: Env): ReturnType<typeof readSettings>['values'] => readSettings(env, []).values
+  assert.equal(endedStreamsMaxBytes(values({}), 256 * MiB), 64 * MiB)
+  assert.equal(endedStreamsMaxBytes(values({ ENDED_STREAMS_MAX_PERCENT: '10' }), 1000 * MiB), 100 * MiB)
+  assert.equal(endedStreamsMaxBytes(values({ ENDED_STREAMS_MAX_BYTES: '5000000' }), 256 * MiB), 5000000)
+  assert.equal(endedStreamsMaxBytes(values({ ENDED_STREAMS_MAX_PERCENT: '0' }), 256 * MiB), 0)
+  assert.equal(loadConfig({}).endedStreamsMaxBytes, Math.floor(processHeapLimit() / 4), 'the default, from this process\'s own heap limit')
+  assert.deepEqual(problemsOf({ ENDED_STREAMS_MAX_PERCENT: '101' }).length, 1)
 })

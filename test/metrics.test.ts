@@ -52,6 +52,15 @@ test('a completed stream: outcome, tokens (cache included), upstream call, histo
   }
 })
 
+test('ended streams held for replay: their count and bytes, and those forgotten past ENDED_STREAMS_MAX_BYTES', async (t) => {
+  const h = await build(t, { env: { ENDED_STREAMS_MAX_BYTES: '1' } }) // room for none: each ended stream pushes out the one before
+  for (const prompt of ['one', 'two', 'three']) assert.equal((await postSse(h.url, { prompt })).events.at(-1)?.event, 'done')
+  const m = await scrape(h.url)
+  assert.equal(valueOf(m, 'bsp_ended_streams'), 1, 'the latest is held (a bound never drops the stream that just ended unseen)')
+  assert.ok((valueOf(m, 'bsp_ended_streams_bytes') ?? 0) > 0)
+  assert.equal(valueOf(m, 'bsp_ended_streams_evicted_total'), 2)
+})
+
 test('SDK retries of a throttled call are counted', async (t) => {
   const h = await build(t)
   const throttle: Scenario = { httpError: { status: 429, type: 'ThrottlingException' }, steps: [] }

@@ -18,6 +18,10 @@ export const DEFAULTS = {
   bodiesInFlightMaxBytes: 67_108_864, // 64 bodies at the default BODY_LIMIT_BYTES
   streamTtlMs: 300_000, // replay buffer kept this long after a stream ends
   streamBufferMaxBytes: 2_097_152,
+  // Ended streams held for replay, in all: a share of the heap limit (a 512 MiB container: 64 MiB,
+  // some 9,000 ended 50-token streams), the rest left to the streams that run.
+  endedStreamsMaxPercent: 25,
+  endedStreamsMaxBytes: 0, // 0: the bound is ENDED_STREAMS_MAX_PERCENT of the heap limit
   resumeGraceMs: 10_000, // a client that left has this long to come back before Bedrock is aborted
   // Load balancers poll readiness every few seconds (Kubernetes: 10 s period by default; endpoint
   // removal after the first 503 takes about as long): keep serving while they notice.

@@ -6,7 +6,7 @@ import { featureConfig } from './features.js'
 import { readSettings } from './read.js'
 import { allowedModels, checkBodiesInFlight, modelAliases, checkRequestTimeouts, endpoint, region, shutdownDelay } from './rules.js'
 import { securityConfig } from './security.js'
-import { metricsConfig, pressureConfig, tracingConfig } from './telemetry.js'
+import { endedStreamsMaxBytes, metricsConfig, pressureConfig, tracingConfig } from './telemetry.js'
 import type { Config, Env } from './types.js'
 
 export class ConfigError extends Error {
@@ -48,6 +48,7 @@ export function loadConfig (env: Env = process.env): Config {
     redisUrl: v.REDIS_URL,
     streamTtlMs: v.STREAM_TTL_MS,
     streamBufferMaxBytes: v.STREAM_BUFFER_MAX_BYTES,
+    endedStreamsMaxBytes: endedStreamsMaxBytes(v),
     resumeGraceMs: v.RESUME_GRACE_MS,
     corsOrigins: v.CORS_ORIGINS,
     publicOrigin: v.PUBLIC_ORIGIN,

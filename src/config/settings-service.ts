@@ -65,6 +65,8 @@ export const STREAMS = {
     doc: 'Redis for resumable streams across instances, and shared limits (`redis://` or `rediss://`); unset: in memory, one instance, so a stream resumes only on the instance that produced it',
   }),
   STREAM_TTL_MS: int({ default: DEFAULTS.streamTtlMs, min: 0, max: 24 * HOUR_MS, doc: 'how long a stream stays replayable after it ends' }),
+  ENDED_STREAMS_MAX_PERCENT: int({ default: DEFAULTS.endedStreamsMaxPercent, min: 0, max: 100, doc: 'memory the ended streams held for replay (`STREAM_TTL_MS`) may take in all, as a percentage of the heap the process can fill (V8\'s old-generation limit); past it the oldest ended streams are forgotten first (a reconnect to one gets 204, as after the TTL); `0` = no bound' }),
+  ENDED_STREAMS_MAX_BYTES: int({ default: DEFAULTS.endedStreamsMaxBytes, min: 0, max: Number.MAX_SAFE_INTEGER, doc: 'the same bound in bytes, in place of the percentage; `0` = the percentage applies' }),
   STREAM_BUFFER_MAX_BYTES: int({ default: DEFAULTS.streamBufferMaxBytes, min: 0, max: 1024 * MIB, doc: 'bound of one stream\'s replay buffer; past it the stream goes on live but cannot be resumed' }),
   RESUME_GRACE_MS: int({ default: DEFAULTS.resumeGraceMs, min: 0, max: HOUR_MS, doc: 'how long the upstream call keeps running after its client left, waiting for a reconnect; then the Bedrock call is aborted' }),
 }

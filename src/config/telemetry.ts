@@ -40,6 +40,11 @@ export function containerMemoryLimit (): number {
   return limit > 0 && limit < totalmem() ? limit : 0
 }
 
+/** The bound of the ended streams held for replay (see StreamHub). */
+export function endedStreamsMaxBytes (v: Values, heapLimitBytes = processHeapLimit()): number {
+  return v.ENDED_STREAMS_MAX_BYTES > 0 ? v.ENDED_STREAMS_MAX_BYTES : Math.floor(heapLimitBytes * v.ENDED_STREAMS_MAX_PERCENT / 100)
+}
+
 /**
  * @param heapLimitBytes the heap the process can fill (this process's, unless a test says otherwise).
  * @param memoryLimitBytes the container's memory limit, 0 for none (likewise).

@@ -41,6 +41,8 @@ export interface Config {
   redisUrl: string | undefined
   streamTtlMs: number
   streamBufferMaxBytes: number
+  /** Bytes the ended streams held for replay may take in all (oldest forgotten first); 0 = no bound. */
+  endedStreamsMaxBytes: number
   resumeGraceMs: number
   corsOrigins: readonly string[]
   /** This server's public origin behind a reverse proxy that rewrites Host (FIELD-NOTES 23). */

@@ -26,6 +26,7 @@ async function metrics (app: FastifyInstance): Promise<void> {
     byKey: config.security.authMode === 'keys',
     runningStreams: () => app.streamHub.running,
     openResponses: () => app.openResponses.size,
+    endedStreams: () => app.streamHub.endedStreams,
     underPressure: app.overload?.underPressure,
   })
 

@@ -24,7 +24,7 @@ declare module 'fastify' {
 
 async function streamServices (app: FastifyInstance): Promise<void> {
   const config = app.proxyConfig
-  const hub = new StreamHub({ ttlMs: config.streamTtlMs, graceMs: config.resumeGraceMs, log: app.log })
+  const hub = new StreamHub({ ttlMs: config.streamTtlMs, graceMs: config.resumeGraceMs, maxEndedBytes: config.endedStreamsMaxBytes, log: app.log })
   const redis = app.redisClient
   app.decorate('streamHub', hub)
   app.decorate('openResponses', new StreamRegistry())

@@ -48,6 +48,8 @@ export class StreamSession {
   get lastSeq (): number { return this.#buffer.lastSeq }
   get resumable (): boolean { return this.#buffer.resumable }
   get readerCount (): number { return this.#sinks.size }
+  /** Bytes its replay buffer holds (see ReplayBuffer.heldBytes). */
+  get heldBytes (): number { return this.#buffer.heldBytes }
 
   onReadersChange (fn: (count: number) => void): void { this.#onReadersChange = fn }
 
@@ -92,7 +94,7 @@ export class StreamSession {
    */
   attach (afterSeq: number, heartbeatMs: number, onPing?: () => void): SseSink {
     const sink = new SseSink(heartbeatMs, onPing)
-    for (const entry of this.#buffer.after(afterSeq)) if (entry.frame.length > 0) sink.send(entry.frame)
+    for (const frame of this.#buffer.framesAfter(afterSeq)) sink.send(frame)
     if (this.#ended) {
       sink.finish()
       return sink

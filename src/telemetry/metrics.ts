@@ -15,6 +15,8 @@ export interface MetricsSources {
   runningStreams: () => number
   /** Open SSE responses and Converse calls. */
   openResponses: () => number
+  /** Ended streams held for replay (the hub). */
+  endedStreams: () => { count: number, bytes: number, evicted: number }
   /** 1 while new streams are refused for overload; undefined when no bound is configured. */
   underPressure: (() => boolean) | undefined
 }
@@ -38,6 +40,7 @@ export class ProxyMetrics {
   readonly #heartbeats: Counter
   /** Held for their collect(); never read. */
   readonly #gauges: Gauge[]
+  readonly #evicted: Counter
 
   constructor (sources: MetricsSources) {
     this.#sources = sources
@@ -46,7 +49,20 @@ export class ProxyMetrics {
     const gauges = [
       new Gauge({ name: 'bsp_open_streams', help: 'Streams whose upstream Bedrock call is running.', registers, collect () { this.set(sources.runningStreams()) } }),
       new Gauge({ name: 'bsp_open_responses', help: 'Open SSE responses and /v1/converse calls.', registers, collect () { this.set(sources.openResponses()) } }),
+      new Gauge({ name: 'bsp_ended_streams', help: 'Ended streams held for replay (STREAM_TTL_MS).', registers, collect () { this.set(sources.endedStreams().count) } }),
+      new Gauge({ name: 'bsp_ended_streams_bytes', help: 'Bytes the ended streams held for replay take (bounded by ENDED_STREAMS_MAX_*).', registers, collect () { this.set(sources.endedStreams().bytes) } }),
     ]
+    let evicted = 0
+    this.#evicted = new Counter({
+      name: 'bsp_ended_streams_evicted_total',
+      help: 'Ended streams forgotten before their TTL to stay within ENDED_STREAMS_MAX_*.',
+      registers,
+      collect () {
+        const now = sources.endedStreams().evicted
+        this.inc(now - evicted)
+        evicted = now
+      },
+    })
     const pressure = sources.underPressure
     if (pressure !== undefined) {
       gauges.push(new Gauge({ name: 'bsp_under_pressure', help: '1 while new streams are refused with server_overloaded.', registers, collect () { this.set(pressure() ? 1 : 0) } }))

@@ -1,5 +1,6 @@
 // Fills a real proxy process with real waiting streams until it refuses one (the overload
-// bounds: test/heap-limit.test.ts, test/memory-limit.test.ts). The server runs as its own
+// bounds: test/heap-limit.test.ts, test/memory-limit.test.ts), or runs a steady flow of
+// short streams through it (test/ended-streams.test.ts). The server runs as its own
 // process (src/server.ts through tsx) so that it can die as a process dies, of its heap
 // limit or by the kernel's hand, and the test sees it.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -121,6 +122,40 @@ export async function fillUntilRefused (t: TestContext, server: ServerProcess, o
   }
   t.diagnostic(`${held.length} streams open when ${!server.running() ? 'the server died' : refused !== undefined ? 'the first was refused' : 'the filling stopped'}`)
   return { held, refused }
+}
+
+export interface Churned {
+  /** Answers by HTTP status (0: no answer). */
+  statuses: Record<number, number>
+  /** 200 answers that did not end with `done` (or carried an `error`). */
+  cut: number
+  /** The stream ids of the 200 answers, in the order they were started. */
+  streamIds: string[]
+}
+
+/**
+ * A steady flow of streams: `clients` clients, each starting its next stream as soon as the
+ * last one ends (keep-alive), until `streams` have been started or the server is gone.
+ */
+export async function churn (t: TestContext, server: ServerProcess, opts: { clients: number, streams: number, prompt: string }): Promise<Churned> {
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity })
+  t.after(() => agent.destroy())
+  const result: Churned = { statuses: {}, cut: 0, streamIds: [] }
+  const ids: Array<{ slot: number, id: string }> = []
+  let started = 0
+  const client = async (): Promise<void> => {
+    while (started < opts.streams && server.running()) {
+      const slot = started++
+      const { status, body } = await openStream(server.url, opts.prompt, agent).answer
+      result.statuses[status] = (result.statuses[status] ?? 0) + 1
+      if (status !== 200) continue
+      if (!/\nevent: done\n/.test(body) || /\nevent: error\n/.test(body)) result.cut++
+      ids.push({ slot, id: /^id: ([0-9a-f]+)-1$/m.exec(body)?.[1] ?? '' })
+    }
+  }
+  await Promise.all(Array.from({ length: opts.clients }, client))
+  result.streamIds = ids.sort((a, b) => a.slot - b.slot).map(s => s.id)
+  return result
 }
 
 /** The held streams that did not end normally (with `done` and no `error`). */

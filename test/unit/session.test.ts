@@ -42,7 +42,7 @@ interface Fake { session: StreamSession, emit: (...events: RelayEvent[]) => void
 
 /** A session with a fake upstream: like the relay, on abort it ends with error (the reason), usage, done. */
 function fake (opts: { maxBytes?: number, mirror?: StreamMirror } = {}): Fake {
-  const session = new StreamSession({ streamId: `stream${++nextId}`, model: 'm', owner: undefined, maxBytes: opts.maxBytes ?? 1_000_000, mirror: opts.mirror })
+  const session = new StreamSession({ streamId: `stream${String(++nextId).padStart(6, '0')}`, model: 'm', owner: undefined, maxBytes: opts.maxBytes ?? 1_000_000, mirror: opts.mirror })
   const emit = (...events: RelayEvent[]): void => { for (const e of events) session.emit(e) }
   let release: (() => void) | undefined
   const run = async (): Promise<void> => {
@@ -61,9 +61,9 @@ function fake (opts: { maxBytes?: number, mirror?: StreamMirror } = {}): Fake {
   return { session, emit, finish, run }
 }
 
-function hubFor (t: TestContext): StreamHub {
-  t.mock.timers.enable({ apis: ['setTimeout'] })
-  const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, log: { warn: () => {} } })
+function hubFor (t: TestContext, maxEndedBytes = 0): StreamHub {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+  const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, maxEndedBytes, log: { warn: () => {} } })
   t.after(() => hub.clear())
   return hub
 }
@@ -261,6 +261,57 @@ test('an ended stream is kept for ttlMs, then forgotten', async (t) => {
   assert.equal(hub.get(f.session.streamId), f.session)
   t.mock.timers.tick(1)
   assert.equal(hub.get(f.session.streamId), undefined)
+})
+
+test('streams that end at different times are each forgotten ttlMs after their own end', async (t) => {
+  const hub = hubFor(t)
+  const a = fake()
+  const b = fake()
+  hub.start(a.session, a.run)
+  hub.start(b.session, b.run)
+  a.finish()
+  await settle()
+  t.mock.timers.tick(1000)
+  b.finish()
+  await settle()
+  assert.deepEqual(hub.endedStreams.count, 2)
+  t.mock.timers.tick(TTL_MS - 1000)
+  assert.equal(hub.get(a.session.streamId), undefined)
+  assert.equal(hub.get(b.session.streamId), b.session)
+  t.mock.timers.tick(999)
+  assert.equal(hub.get(b.session.streamId), b.session)
+  t.mock.timers.tick(1)
+  assert.equal(hub.get(b.session.streamId), undefined)
+  assert.deepEqual(hub.endedStreams, { count: 0, bytes: 0, evicted: 0 })
+})
+
+test('past maxEndedBytes the oldest ended streams are forgotten first, before their TTL; running ones never are', async (t) => {
+  // The bound's unit: what one ended stream holds (the same events make the same bytes).
+  const probe = hubFor(t)
+  const p = fake()
+  probe.start(p.session, p.run)
+  p.finish()
+  await settle()
+  const one = probe.endedStreams.bytes
+  assert.ok(one > 0)
+  probe.clear()
+
+  const hub = new StreamHub({ ttlMs: TTL_MS, graceMs: GRACE_MS, maxEndedBytes: one * 2, log: { warn: () => {} } })
+  t.after(() => hub.clear())
+  const running = fake()
+  hub.start(running.session, running.run)
+  const ended = [fake(), fake(), fake()]
+  for (const f of ended) {
+    hub.start(f.session, f.run)
+    f.finish()
+    await settle()
+  }
+  assert.equal(hub.get(ended[0]?.session.streamId ?? ''), undefined, 'the oldest ended stream is forgotten')
+  assert.equal(hub.get(ended[1]?.session.streamId ?? ''), ended[1]?.session)
+  assert.equal(hub.get(ended[2]?.session.streamId ?? ''), ended[2]?.session)
+  assert.equal(hub.get(running.session.streamId), running.session)
+  assert.deepEqual(hub.endedStreams, { count: 2, bytes: one * 2, evicted: 1 })
+  assert.equal(hub.running, 1)
 })
 
 test('a producer that throws still ends the stream with done, and the defect is logged', async (t) => {
