@@ -43,7 +43,8 @@ Node's own type stripping, so no path pays for a runtime transpiler):
   and the Docker image run, V8 flag included), production defaults except the limits
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
-  replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends).
+  replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends,
+  within \`ENDED_STREAMS_MAX_PERCENT\`, 25 % of the heap limit).
 - **this proxy, upstream HTTP/2 shared**: the same with \`BEDROCK_HTTP=http2-shared\` (calls
   multiplexed on HTTP/2 connections, 100 per connection) instead of the default keep-alive
   HTTP/1.1 pool.
@@ -79,7 +80,7 @@ How each number is measured:
   15% of a CPU or more in the window, so that row is disturbed.
 - **RSS** from \`/proc/<pid>/statm\`: idle after one check stream, peak sampled every 100 ms in
   the window; per open stream = (peak - idle) / C. The proxy's includes the replay buffers it
-  keeps for 5 minutes after each stream (production default).
+  keeps for 5 minutes after each stream, within its bound (production defaults).
 - **Held streams**: N streams whose first token comes 10 minutes later (the emulator sends
   \`messageStart\`, then nothing); RSS once every upstream call is waiting (the emulator's
   \`/health\` counts the calls it is answering; the connections they use are counted apart, as
