@@ -9,7 +9,7 @@
 // and it is held for the whole STREAM_TTL_MS (minutes) after a life of seconds, so under
 // a steady flow of streams the ended ones are most of what the hub holds: a 50-token
 // stream held about 18 KiB as entries (an object, a JSON string and a Buffer view per
-// event), about 6 KiB sealed (issue 10).
+// event), about 7 KiB sealed (issue 10).
 import { sequenced, type RelayEvent, type SequencedEvent } from '../events.js'
 import { frameBytes } from '../sse/frame-bytes.js'
 import type { Framing } from '../sse/framing.js'
