@@ -24,7 +24,7 @@ export interface TracingConfig {
 export interface PressureConfig {
   /** Mean event-loop delay over a sample that refuses new streams; 0 = not checked. */
   maxEventLoopDelayMs: number
-  /** V8 heap in use that refuses new streams (PRESSURE_MAX_HEAP_BYTES, or the percent of V8's heap limit); 0 = not checked. */
+  /** V8 heap in use after a major GC that refuses new streams (PRESSURE_MAX_HEAP_BYTES, or the percent of V8's heap limit); 0 = not checked. */
   maxHeapBytes: number
   /** Resident memory that refuses new streams (PRESSURE_MAX_RSS_BYTES, or the percent of the container's limit); 0 = not checked. */
   maxRssBytes: number
