@@ -48,7 +48,7 @@ async function pressure (app: FastifyInstance): Promise<void> {
     const heap = new LiveHeap()
     heapOver = () => heap.bytes > maxHeapBytes
     app.addHook('onRequest', async function refuseOnHeap (request: FastifyRequest) {
-      if (heap.bytes > maxHeapBytes) refuseNewStream(request, 'heapUsedBytes', heap.bytes)
+      if (heapOver()) refuseNewStream(request, 'heapUsedBytes', heap.bytes)
     })
     app.addHook('onClose', async function stopHeapWatch () { heap.stop() })
   }
