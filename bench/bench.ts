@@ -32,8 +32,18 @@ export interface BenchOptions {
   featuresConcurrency: number | undefined
   /** Streams held open on a slow first token, per path; undefined: skipped. */
   hold: { count: number, paths: PathId[] } | undefined
+  /**
+   * Rounds of every path again at the highest concurrency, headline length only, one path
+   * after the other in each round (0 or 1: none). On a shared machine tokens/s drifts by
+   * more than the differences between paths; interleaved rounds see the same drift, so
+   * their spread and the ratio within each round are what a comparison can rest on.
+   */
+  rounds?: number
   log: (line: string) => void
 }
+
+/** One path's run in one of the interleaved rounds. */
+export interface RoundRun { round: number, path: PathId, label: string, run: LoadResult }
 
 export interface RunGroup {
   path: PathId
@@ -72,6 +82,8 @@ export interface BenchResult {
   options: Omit<BenchOptions, 'log'>
   durationS: number
   groups: RunGroup[]
+  /** The interleaved rounds (options.rounds), in the order they ran. */
+  rounds: RoundRun[]
   features: FeatureRow[]
   hold: HoldRow[]
   failures: Failure[]
@@ -297,6 +309,7 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
     options: settings,
     durationS: 0,
     groups: [],
+    rounds: [],
     features: [],
     hold: [],
     failures: [],
@@ -315,6 +328,21 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
       await attempt(`${path} at C=${concurrency}`, async () => {
         result.groups.push(await runGroup(path, concurrency, {}, options, pinning))
       })
+    }
+  }
+
+  const top = Math.max(...options.concurrency)
+  const headline = options.lengths.at(-1)
+  if ((options.rounds ?? 0) >= 2 && headline !== undefined) {
+    const one = { ...options, lengths: [headline] }
+    for (let round = 1; round <= (options.rounds ?? 0); round++) {
+      for (const path of options.paths) {
+        await attempt(`round ${round}: ${path} at C=${top}`, async () => {
+          const group = await runGroup(path, top, {}, one, pinning)
+          const run = group.runs[0]
+          if (run !== undefined) result.rounds.push({ round, path, label: group.label, run })
+        })
+      }
     }
   }
 

@@ -70,6 +70,38 @@ function resourceTable (groups: RunGroup[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 
+/** Median and range of a few values: "m (lo-hi)". */
+function spread (values: number[], show: (v: number) => string): string {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (sorted.length === 0) return 'n/a'
+  const mid = sorted.length / 2
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+  return sorted.length === 1 ? show(median) : `${show(median)} (${show(sorted[0] as number)}-${show(sorted.at(-1) as number)})`
+}
+
+/**
+ * The interleaved rounds: per path, the median and range over rounds, and its tokens/s
+ * divided by the baseline's and SDK direct's in the same round (adjacent in time, so the
+ * machine's drift mostly cancels).
+ */
+function roundsTable (result: BenchResult): string {
+  const byPath = new Map<string, BenchResult['rounds']>()
+  for (const r of result.rounds) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r])
+  const ratio = (path: string, to: string): number[] => (byPath.get(path) ?? []).flatMap((r) => {
+    const other = result.rounds.find((o) => o.round === r.round && o.path === to)
+    return other !== undefined && other.run.tokensPerS > 0 ? [r.run.tokensPerS / other.run.tokensPerS] : []
+  })
+  const x = (v: number): string => `${v.toFixed(2)}x`
+  const rows = [...byPath.entries()].map(([path, runs]) => {
+    const rs = runs.map((r) => r.run)
+    return `| ${runs[0]?.label ?? path} | ${runs.length} | ${spread(rs.map((r) => r.tokensPerS), (v) => n(v))} | ${spread(rs.map(tokensPerCoreS), (v) => n(v))} | ` +
+      `${spread(rs.map((r) => r.addedMs.p99), ms)} | ${spread(ratio(path, 'obvious-relay'), x)} | ${spread(ratio(path, 'sdk-direct'), x)} | ` +
+      `${rs.reduce((a, r) => a + r.incomplete, 0)} of ${rs.reduce((a, r) => a + r.streamsStarted, 0)} |`
+  })
+  return ['| path | rounds | tokens/s | tokens per CPU-second of the server | added latency p99 ms | tokens/s / obvious relay (same round) | tokens/s / SDK direct (same round) | incomplete |',
+    '|---|---|---|---|---|---|---|---|', ...rows].join('\n')
+}
+
 function featureTable (result: BenchResult): string {
   const rows = result.features.map(({ name, group: g }) => {
     const r = g.runs.at(-1)
@@ -117,6 +149,14 @@ export function renderSection (result: BenchResult, chartFile: string): string {
     '',
     resourceTable(result.groups),
   ]
+  if (result.rounds.length > 0) {
+    const top = Math.max(...o.concurrency)
+    const count = Math.max(...result.rounds.map((r) => r.round))
+    parts.push('', `### ${count} interleaved rounds at C=${top} (${headline}-token streams)`, '',
+      `Every path again, one after the other, ${count} times: median (lowest-highest) over the rounds. ` +
+      'Tokens/s on a shared machine drifts between runs by more than some differences between paths; ' +
+      'the ratios are taken within each round, whose runs are minutes apart at most.', '', roundsTable(result))
+  }
   if (result.features.length > 0) {
     parts.push('', `### What each feature of the proxy costs (C=${o.featuresConcurrency ?? ''}, ${headline}-token streams)`, '', featureTable(result))
   }

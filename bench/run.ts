@@ -10,6 +10,7 @@
 //   --features-c 100        the proxy's feature variants at this C (0: skipped)
 //   --hold 10000            streams held on a slow first token (0: skipped)
 //   --hold-paths proxy,proxy-h2-shared,obvious-relay
+//   --rounds 3              every path again at the highest C, interleaved, for the spread (0: none)
 //   --quick                 C=1,100, shorter windows, hold 1000, features at C=20, no files written
 //   --write / --no-write
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -88,6 +89,11 @@ How each number is measured:
   waiting. The proxy runs both with its default upstream (HTTP/1.1, a connection per open call)
   and with \`BEDROCK_HTTP=http2-shared\` (calls multiplexed on HTTP/2 connections). The proxy's
   upstream timeouts are raised for it; \`ulimit -n\` is raised for every child.
+- **Interleaved rounds** (\`--rounds\`, 3 by default): after the tables' runs, every path runs
+  again at the highest C, one path after the other, three times. On this machine one build's
+  tokens/s at C=1000 varies from run to run by 10-20 %, more than some differences between paths;
+  the rounds give each path's median and range, and its tokens/s divided by the baseline's and
+  SDK direct's in the same round, minutes apart at most, where the drift mostly cancels.
 - **Feature variants** run the proxy one setting (or surface) at a time at one C: the replay
   buffer off or on Redis, auth, /metrics, and its OpenAI (\`POST /v1/chat/completions\`) and
   AI SDK (\`POST /v1/ui-chat\`) surfaces, the same pipeline in other wire formats, to compare
@@ -107,7 +113,7 @@ function pathList (value: string | undefined, fallback: PathId[]): PathId[] {
   return ids.filter(isPathId)
 }
 
-const FLAGS = ['c', 'paths', 'tokens', 'frame-ms', 'warmup-ms', 'measure-ms', 'drain-ms', 'features-c', 'hold', 'hold-paths'] as const
+const FLAGS = ['c', 'paths', 'tokens', 'frame-ms', 'warmup-ms', 'measure-ms', 'drain-ms', 'features-c', 'hold', 'hold-paths', 'rounds'] as const
 const { values } = parseArgs({
   options: {
     ...Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])),
@@ -132,6 +138,7 @@ const options: BenchOptions = {
   measureMs: one('measure-ms', quick ? 3000 : 6000),
   drainMs: one('drain-ms', 10_000),
   featuresConcurrency: featuresC > 0 ? featuresC : undefined,
+  rounds: one('rounds', quick ? 0 : 3),
   hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'proxy-h2-shared', 'obvious-relay']) } : undefined,
   log: (line) => process.stderr.write(`${line}\n`),
 }

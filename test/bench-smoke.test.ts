@@ -17,6 +17,7 @@ test('bench harness, tiny: our proxy (its three surfaces) and the obvious relay,
     drainMs: 3000,
     featuresConcurrency: undefined,
     hold: undefined,
+    rounds: 2,
     log: () => {},
   })
   assert.deepEqual(result.failures, [])
@@ -34,8 +35,19 @@ test('bench harness, tiny: our proxy (its three surfaces) and the obvious relay,
     assert.ok(run.rssBytes.idle > 0 && run.rssBytes.peak > 0)
     assert.equal(group.fit, undefined) // one stream length: no fit
   }
+  // Interleaved rounds: every path again at the top C, one after the other, in each round.
+  assert.deepEqual(result.rounds.map((r) => `${r.round} ${r.path}`),
+    [1, 2].flatMap((round) => ['proxy', 'proxy-openai', 'proxy-ui-chat', 'obvious-relay'].map((path) => `${round} ${path}`)))
+  for (const { path, run } of result.rounds) assert.ok(run.tokens > 0 && run.incomplete === 0, `round of ${path}: ${JSON.stringify(run.errors)}`)
   const section = renderSection(result, 'benchmarks.svg')
   assert.ok(section.includes('| this proxy | 2 |'))
+  assert.ok(section.includes('### 2 interleaved rounds at C=2 (3-token streams)'))
+  const rounds = section.slice(section.indexOf('interleaved rounds'))
+  const row = (label: string): string[] => rounds.split('\n').find((l) => l.startsWith(`| ${label} | `))?.split(' | ') ?? []
+  // The baseline against itself in the same round is exactly 1; no SDK-direct path ran.
+  assert.equal(row('obvious relay (baseline)')[5], '1.00x (1.00x-1.00x)')
+  assert.match(row('this proxy')[5] ?? '', /^\d+\.\d\dx \(\d+\.\d\dx-\d+\.\d\dx\)$/)
+  assert.equal(row('this proxy')[6], 'n/a')
   assert.ok(renderChart(result.groups, 'smoke').startsWith('<svg'))
   // A second run moves the first one under "Earlier measurements".
   const once = updateBenchmarksMd('# Benchmarks\n\n## old run\n\nold table\n', '# Benchmarks', section)
