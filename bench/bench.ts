@@ -333,9 +333,10 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
 
   const top = Math.max(...options.concurrency)
   const headline = options.lengths.at(-1)
-  if ((options.rounds ?? 0) >= 2 && headline !== undefined) {
+  const rounds = options.rounds ?? 0
+  if (rounds >= 2 && headline !== undefined) {
     const one = { ...options, lengths: [headline] }
-    for (let round = 1; round <= (options.rounds ?? 0); round++) {
+    for (let round = 1; round <= rounds; round++) {
       for (const path of options.paths) {
         await attempt(`round ${round}: ${path} at C=${top}`, async () => {
           const group = await runGroup(path, top, {}, one, pinning)

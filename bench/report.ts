@@ -2,6 +2,7 @@
 // tables, what each column means. Earlier sections stay below "Earlier measurements".
 import type { BenchResult, RunGroup } from './bench.js'
 import type { LoadResult } from './job.js'
+import { summarize } from './stats.js'
 
 export const SECTION_START = '<!-- bench:start: written by npm run bench (bench/report.ts); earlier runs are kept under "Earlier measurements" -->'
 export const SECTION_END = '<!-- bench:end -->'
@@ -70,13 +71,12 @@ function resourceTable (groups: RunGroup[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 
-/** Median and range of a few values: "m (lo-hi)". */
+/** Median and range of a few values: "m (lo-hi)" (the median as every percentile here: nearest rank). */
 function spread (values: number[], show: (v: number) => string): string {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
-  if (sorted.length === 0) return 'n/a'
-  const mid = sorted.length / 2
-  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-  return sorted.length === 1 ? show(median) : `${show(median)} (${show(sorted[0] as number)}-${show(sorted.at(-1) as number)})`
+  const finite = values.filter(Number.isFinite)
+  if (finite.length === 0) return 'n/a'
+  const { p50, max } = summarize(finite)
+  return finite.length === 1 ? show(p50) : `${show(p50)} (${show(Math.min(...finite))}-${show(max)})`
 }
 
 /**
