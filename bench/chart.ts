@@ -11,7 +11,7 @@ const COLORS: Record<PathId, string> = {
   'ai-sdk': '#b279a2',
   'proxy-openai': '#f58518',
   'proxy-ui-chat': '#eeca3b',
-  'proxy-h2-shared': '#c2410c',
+  'proxy-http1': '#c2410c',
 }
 const PANEL_W = 460
 const PANEL_H = 300

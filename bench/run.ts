@@ -3,13 +3,13 @@
 // and bench/last-run.json for a full run (or with --write); --quick prints only.
 //
 //   --c 1,100,1000          concurrencies
-//   --paths a,b             obvious-relay, sdk-direct, proxy, proxy-h2-shared, portkey, ai-sdk (default), proxy-openai, proxy-ui-chat
+//   --paths a,b             obvious-relay, sdk-direct, proxy, proxy-http1, portkey, ai-sdk (default), proxy-openai, proxy-ui-chat
 //   --tokens 10,50          stream lengths (two give the CPU fit; the last is the headline)
 //   --frame-ms 20           emulator delay between frames
 //   --warmup-ms 2000 --measure-ms 6000 --drain-ms 10000
 //   --features-c 100        the proxy's feature variants at this C (0: skipped)
 //   --hold 10000            streams held on a slow first token (0: skipped)
-//   --hold-paths proxy,proxy-h2-shared,obvious-relay
+//   --hold-paths proxy,proxy-http1,obvious-relay
 //   --rounds 3              every path again at the highest C, interleaved, for the spread (0: none)
 //   --quick                 C=1,100, shorter windows, hold 1000, features at C=20, no files written
 //   --write / --no-write
@@ -45,10 +45,10 @@ Node's own type stripping, so no path pays for a runtime transpiler):
   (\`RATE_LIMIT_MAX=0\`, stream caps and \`MAX_OPEN_STREAMS\` raised, \`TOKEN_BUDGET_PER_KEY=0\`,
   \`PRESSURE_*=0\`), \`LOG_LEVEL=warn\`, loopback without keys (so \`/metrics\` is on), the
   replay buffer in memory with its default \`STREAM_TTL_MS\` (5 minutes after each stream ends,
-  within \`ENDED_STREAMS_MAX_PERCENT\`, 25 % of the heap limit).
-- **this proxy, upstream HTTP/2 shared**: the same with \`BEDROCK_HTTP=http2-shared\` (calls
-  multiplexed on HTTP/2 connections, 100 per connection) instead of the default keep-alive
-  HTTP/1.1 pool.
+  within \`ENDED_STREAMS_MAX_PERCENT\`, 25 % of the heap limit), upstream calls multiplexed on
+  HTTP/2 connections, 100 per connection (the default \`BEDROCK_HTTP=http2-shared\`).
+- **this proxy, upstream HTTP/1.1**: the same with \`BEDROCK_HTTP=http1\`, a keep-alive
+  HTTP/1.1 connection per open call.
 - **Portkey gateway** (\`@portkey-ai/gateway\`, \`--headless\`), pointed at the emulator with
   \`x-portkey-custom-host\`; it speaks OpenAI chat-completion chunks.
 - **AI SDK route**: \`bench/servers/ai-sdk.ts\`, \`streamText\` on \`@ai-sdk/amazon-bedrock\`, piped
@@ -86,8 +86,8 @@ How each number is measured:
   \`messageStart\`, then nothing); RSS once every upstream call is waiting (the emulator's
   \`/health\` counts the calls it is answering; the connections they use are counted apart, as
   calls may share them) or the server has gone quiet; per waiting stream = (held - idle) / calls
-  waiting. The proxy runs both with its default upstream (HTTP/1.1, a connection per open call)
-  and with \`BEDROCK_HTTP=http2-shared\` (calls multiplexed on HTTP/2 connections). The proxy's
+  waiting. The proxy runs both with its default upstream (calls multiplexed on HTTP/2
+  connections) and with \`BEDROCK_HTTP=http1\` (an HTTP/1.1 connection per open call). The proxy's
   upstream timeouts are raised for it; \`ulimit -n\` is raised for every child.
 - **Interleaved rounds** (\`--rounds\`, 3 by default): after the tables' runs, every path runs
   again at the highest C, one path after the other, three times. On this machine one build's
@@ -139,7 +139,7 @@ const options: BenchOptions = {
   drainMs: one('drain-ms', 10_000),
   featuresConcurrency: featuresC > 0 ? featuresC : undefined,
   rounds: one('rounds', quick ? 0 : 3),
-  hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'proxy-h2-shared', 'obvious-relay']) } : undefined,
+  hold: holdCount > 0 ? { count: holdCount, paths: pathList(flag('hold-paths'), ['proxy', 'proxy-http1', 'obvious-relay']) } : undefined,
   log: (line) => process.stderr.write(`${line}\n`),
 }
 const write = values['no-write'] === true ? false : values.write === true || !quick

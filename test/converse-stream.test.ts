@@ -49,7 +49,16 @@ test('every event kind arrives in order, with unique ordered ids that carry the 
   })
   assert.deepEqual(lastEvent(res.events)?.data, {})
   assert.equal(h.emulator.requests.length, 1)
-  assert.equal(h.emulator.requests[0]?.protocol, 'http/1.1', 'BEDROCK_HTTP=http1 by default')
+  assert.equal(h.emulator.requests[0]?.protocol, 'h2', 'BEDROCK_HTTP=http2-shared by default')
+})
+
+test('by default, concurrent streams share one upstream HTTP/2 connection, and the next stream reuses it', async (t) => {
+  const h = await build(t, { env: { MAX_STREAMS_PER_KEY: '10' }, emulator: { frameDelayMs: 20 } })
+  const side = await Promise.all(Array.from({ length: 5 }, async () => await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`)))
+  for (const res of side) assert.equal(lastEvent(res.events)?.event, 'done')
+  assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=again`)).events)?.event, 'done')
+  assert.deepEqual(h.emulator.requests.map(r => r.protocol), Array(6).fill('h2'))
+  assert.equal(new Set(h.emulator.requests.map(r => r.connection)).size, 1, 'six streams, one connection')
 })
 
 test('BEDROCK_HTTP: http1 reuses one warm upstream connection across streams; http2 opens one per stream (the SDK default)', async (t) => {

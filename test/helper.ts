@@ -4,11 +4,12 @@
 import type { TestContext } from 'node:test'
 import { Writable } from 'node:stream'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
-import { createBedrockClient } from '../src/bedrock/client.js'
+import { createBedrockClient, type BedrockClientOptions } from '../src/bedrock/client.js'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { composeApp, type AppDeps } from '../src/app.js'
-import { loadConfig, type BedrockHttp, type Env } from '../src/config.js'
+import { loadConfig, type Env } from '../src/config.js'
+import { DEFAULTS } from '../src/config/defaults.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js'
 import { createLogger } from '../src/logger.js'
 import { createRedis } from '../src/redis.js'
@@ -33,6 +34,8 @@ export interface Harness {
   secrets: Set<string>
 }
 
+export type UpstreamOptions = Partial<Omit<BedrockClientOptions, 'region' | 'endpoint'>>
+
 export interface BuildOptions {
   env?: Env
   emulator?: EmulatorOptions
@@ -42,6 +45,8 @@ export interface BuildOptions {
   redisUrl?: string
   /** SDK client options on top of the defaults (e.g. maxAttempts). */
   client?: ConstructorParameters<typeof BedrockRuntimeClient>[0]
+  /** Upstream connection options on top of the config's (createBedrockClient). */
+  upstream?: UpstreamOptions
   /** An OpenTelemetry tracer provider (deps.tracerProvider), e.g. with an in-memory exporter. */
   tracerProvider?: AppDeps['tracerProvider']
 }
@@ -53,8 +58,8 @@ export async function startTestEmulator (t: TestContext, opts: EmulatorOptions =
 }
 
 /** The production client factory pointed at the emulator, with dummy credentials (the emulator does not check signatures). */
-export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, bedrockHttp: BedrockHttp = 'http1', http2StreamsPerConnection?: number): BedrockRuntimeClient {
-  return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp, ...(http2StreamsPerConnection !== undefined ? { http2StreamsPerConnection } : {}) }, {
+export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, upstream: UpstreamOptions = {}): BedrockRuntimeClient {
+  return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp: DEFAULTS.bedrockHttp, ...upstream }, {
     credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' },
     ...extra,
   })
@@ -66,7 +71,7 @@ export async function build (t: TestContext, opts: BuildOptions = {}): Promise<H
   // cores, and a busy moment must not turn into a 503 in a test about something else
   // (test/pressure.test.ts crosses the bounds on purpose).
   const config = loadConfig({ LOG_LEVEL: 'info', AWS_REGION: 'us-east-1', BEDROCK_MODEL_ID: 'test.model-v1:0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...opts.env })
-  const bedrock = emulatorClient(emulator, opts.client, config.bedrockHttp, config.http2StreamsPerConnection)
+  const bedrock = emulatorClient(emulator, opts.client, { bedrockHttp: config.bedrockHttp, http2StreamsPerConnection: config.http2StreamsPerConnection, ...opts.upstream })
   const logs: Array<Record<string, unknown>> = []
   const sink = new Writable({
     write (chunk: Buffer, _enc, cb) {

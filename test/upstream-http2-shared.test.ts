@@ -8,7 +8,8 @@ import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { textScenario, type EmulatorRequest, type Scenario } from '../src/emulator/index.js'
 import { build, emulatorClient, fetchSse, joinText, lastEvent, parseSse, startTestEmulator } from './helper.js'
 import { countPlayed, untilStalled } from './support/scenario.js'
-import { readToEnd } from './support/net.js'
+import { readToEnd, startTcpRelay } from './support/net.js'
+import { eventually } from './support/wait.js'
 
 /** The most requests that were open at once on one connection, from the emulator's log. */
 function peakPerConnection (requests: EmulatorRequest[]): number {
@@ -101,7 +102,7 @@ test('an endpoint that allows fewer streams per connection than the setting: onc
 
 test('a burst on a new connection, before it has the endpoint\'s settings: the streams the endpoint refuses are retried by the SDK, and all complete', async (t) => {
   const emulator = await startTestEmulator(t, { frameDelayMs: 20, h2MaxConcurrentStreams: 2 })
-  const client = emulatorClient(emulator, {}, 'http2-shared')
+  const client = emulatorClient(emulator, {}, { bedrockHttp: 'http2-shared' })
   t.after(() => client.destroy())
   // Six calls at once on a client with no connection yet: all six go out before the endpoint's SETTINGS arrive.
   const results = await Promise.all(Array.from({ length: 6 }, async () => {
@@ -113,4 +114,42 @@ test('a burst on a new connection, before it has the endpoint\'s settings: the s
   for (const { kinds } of results) assert.deepEqual(kinds.slice(-2), ['messageStop', 'metadata'])
   t.diagnostic(`attempts: ${results.map(r => r.attempts).join(', ')}`)
   assert.ok(peakPerConnection(emulator.requests) <= 2)
+})
+
+test('a connection that goes silent without closing is pinged once a call on it times out, and closed: the next call opens a new connection and completes', async (t) => {
+  const emulator = await startTestEmulator(t)
+  const relay = await startTcpRelay(emulator.url)
+  t.after(async () => await relay.close())
+  const h = await build(t, { sharedEmulator: emulator, client: { endpoint: relay.url }, upstream: { http2PingTimeoutMs: 300 }, env: { UPSTREAM_FIRST_EVENT_TIMEOUT_MS: '500' } })
+  assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=before`)).events)?.event, 'done')
+  assert.equal(relay.accepted(), 1)
+
+  relay.silence()
+  const stalled = await fetchSse(`${h.url}/v1/converse-stream?prompt=into+the+void`)
+  assert.equal((stalled.events.find(e => e.event === 'error')?.data as { code?: string } | undefined)?.code, 'upstream_timeout')
+  // The ping goes unanswered: the proxy closes the connection instead of leasing it again.
+  await eventually(() => relay.closedByClient() === 1, 5000, 'the silent connection closed by the proxy')
+
+  const next = await fetchSse(`${h.url}/v1/converse-stream?prompt=after`)
+  assert.deepEqual(next.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  assert.equal(relay.accepted(), 2, 'a new connection')
+})
+
+test('a connection that answers its ping stays: a client that leaves does not cost the others their connection', async (t) => {
+  const emulator = await startTestEmulator(t)
+  const relay = await startTcpRelay(emulator.url)
+  t.after(async () => await relay.close())
+  const h = await build(t, { sharedEmulator: emulator, client: { endpoint: relay.url }, upstream: { http2PingTimeoutMs: 300 }, env: { RESUME_GRACE_MS: '0' } })
+  assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=warm`)).events)?.event, 'done')
+  const leaving = new AbortController()
+  const left = fetch(`${h.url}/v1/converse-stream?prompt=${encodeURIComponent('/stamped 500 20')}`, { signal: leaving.signal }).then(async (res) => await res.text()).catch(() => 'aborted')
+  await eventually(() => h.emulator.requests.length === 2)
+  await new Promise(resolve => setTimeout(resolve, 100))
+  leaving.abort()
+  await left
+  await eventually(() => h.emulator.requests[1]?.outcome === 'aborted', 5000, 'the upstream call aborted')
+  await new Promise(resolve => setTimeout(resolve, 600))
+  assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=again`)).events)?.event, 'done')
+  assert.equal(relay.accepted(), 1, 'one connection all along')
+  assert.equal(relay.closedByClient(), 0)
 })

@@ -37,7 +37,7 @@ async function relayWith (client: BedrockRuntimeClient): Promise<{ events: Relay
 
 /** The same call through the SDK's own event-stream decoding: the reference. */
 function sdkDecodingClient (emulator: Emulator, http: 'http1' | 'http2'): BedrockRuntimeClient {
-  return emulatorClient(emulator, { eventStreamSerdeProvider: sdkEventStreamSerde }, http)
+  return emulatorClient(emulator, { eventStreamSerdeProvider: sdkEventStreamSerde }, { bedrockHttp: http })
 }
 
 const blobs = Buffer.from([0, 1, 2, 250, 255])
@@ -72,7 +72,7 @@ const SCENARIOS: Record<string, () => Scenario> = {
 for (const http of ['http1', 'http2'] as const) {
   test(`${http}: the proxy's decoder relays exactly what the SDK's decoding relays, for every kind of stream`, async (t) => {
     const emulator = await startTestEmulator(t)
-    const ours = emulatorClient(emulator, {}, http)
+    const ours = emulatorClient(emulator, {}, { bedrockHttp: http })
     const reference = sdkDecodingClient(emulator, http)
     t.after(() => { ours.destroy(); reference.destroy() })
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
@@ -88,7 +88,7 @@ for (const http of ['http1', 'http2'] as const) {
 
   test(`${http}: the stream the SDK returns is the proxy's decoder, and a generic reader still gets every event once`, async (t) => {
     const emulator = await startTestEmulator(t)
-    const client = emulatorClient(emulator, {}, http)
+    const client = emulatorClient(emulator, {}, { bedrockHttp: http })
     t.after(() => client.destroy())
     emulator.enqueue(textScenario('hello there, general'))
     const response = await client.send(new ConverseStreamCommand({ modelId: 'm', messages: [{ role: 'user', content: [{ text: 'hi' }] }] }))

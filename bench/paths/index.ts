@@ -2,7 +2,7 @@
 import { aiSdkPath } from './ai-sdk.js'
 import { obviousRelayPath } from './obvious-relay.js'
 import { portkeyPath } from './portkey.js'
-import { proxyH2SharedPath, proxyPath } from './proxy.js'
+import { proxyHttp1Path, proxyPath } from './proxy.js'
 import { proxyOpenAIPath, proxyUiChatPath } from './proxy-surfaces.js'
 import { sdkDirectPath } from './sdk-direct.js'
 import type { PathId, PathSpec } from './types.js'
@@ -15,13 +15,13 @@ export const PATHS: Record<PathId, PathSpec> = {
   'ai-sdk': aiSdkPath,
   'proxy-openai': proxyOpenAIPath,
   'proxy-ui-chat': proxyUiChatPath,
-  'proxy-h2-shared': proxyH2SharedPath,
+  'proxy-http1': proxyHttp1Path,
 }
 
 export const PATH_IDS = Object.keys(PATHS) as PathId[]
 
 /** The paths a full run compares (the proxy with both upstream modes); its other surfaces run as feature variants. */
-export const MAIN_PATH_IDS: PathId[] = ['obvious-relay', 'sdk-direct', 'proxy', 'proxy-h2-shared', 'portkey', 'ai-sdk']
+export const MAIN_PATH_IDS: PathId[] = ['obvious-relay', 'sdk-direct', 'proxy', 'proxy-http1', 'portkey', 'ai-sdk']
 
 export function isPathId (id: string): id is PathId {
   return id in PATHS

@@ -57,14 +57,14 @@ export const proxyPath: PathSpec = {
   }, observer, signal),
 }
 
-/** The same proxy with its upstream calls multiplexed on shared HTTP/2 connections. */
-export const proxyH2SharedPath: PathSpec = {
+/** The same proxy with an upstream HTTP/1.1 connection per open call (the default multiplexes calls on HTTP/2). */
+export const proxyHttp1Path: PathSpec = {
   ...proxyPath,
-  id: 'proxy-h2-shared',
-  label: 'this proxy, upstream HTTP/2 shared (BEDROCK_HTTP=http2-shared)',
+  id: 'proxy-http1',
+  label: 'this proxy, upstream HTTP/1.1 keep-alive (BEDROCK_HTTP=http1)',
   server: (ctx) => {
     const command = proxyPath.server?.(ctx)
     if (command === undefined) throw new Error('the proxy path has a server')
-    return { ...command, env: { ...command.env, BEDROCK_HTTP: 'http2-shared', ...ctx.env } }
+    return { ...command, env: { ...command.env, BEDROCK_HTTP: 'http1', ...ctx.env } }
   },
 }

@@ -1,7 +1,7 @@
 // What a path under test is: how to start its server, and how a client opens one stream
 // through it and finds the stamped tokens in its wire format.
 
-export type PathId = 'obvious-relay' | 'sdk-direct' | 'proxy' | 'portkey' | 'ai-sdk' | 'proxy-openai' | 'proxy-ui-chat' | 'proxy-h2-shared'
+export type PathId = 'obvious-relay' | 'sdk-direct' | 'proxy' | 'portkey' | 'ai-sdk' | 'proxy-openai' | 'proxy-ui-chat' | 'proxy-http1'
 
 export interface LaunchContext {
   emulatorUrl: string

@@ -2,7 +2,7 @@
 // profile, SSO, container and instance roles, AWS_BEARER_TOKEN_BEDROCK) and never
 // leave this process.
 import { Agent as HttpAgent } from 'node:http'
-import type { ClientHttp2Stream } from 'node:http2'
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2'
 import { Agent as HttpsAgent } from 'node:https'
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
@@ -16,6 +16,8 @@ export interface BedrockClientOptions {
   bedrockHttp: 'http1' | 'http2' | 'http2-shared'
   /** http2-shared: calls at once on one connection (default 100). */
   http2StreamsPerConnection?: number
+  /** http2-shared: a connection that does not answer a PING within this is closed (default 10 s). */
+  http2PingTimeoutMs?: number
 }
 
 // Idle pooled connections are closed after this; Bedrock's own idle limit is longer.
@@ -28,7 +30,7 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
-    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler(opts.http2StreamsPerConnection ?? 100) } : {}),
+    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler(opts.http2StreamsPerConnection ?? 100, opts.http2PingTimeoutMs ?? PING_TIMEOUT_MS) } : {}),
     // Response event streams decoded synchronously, for the relay's fast path (upstream-stream.ts).
     eventStreamSerdeProvider,
     ...overrides,
@@ -81,6 +83,14 @@ function keepAliveHandler (): NodeHttpHandler {
 const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
 const widened = new WeakSet<object>()
 
+// A connection that stops answering without closing (a NAT or load balancer that forgot it,
+// a host gone) raises no error: every call leased to it, up to a hundred at a time, would wait
+// for the first-event timeout, until the kernel gives up on the socket (about 15 minutes by
+// default). So a call that is aborted (a timeout, or its client gone) has its connection
+// pinged, or every connection when it had none yet; one that does not answer in time is
+// destroyed (its streams end with an error event) and the next call opens another.
+const PING_TIMEOUT_MS = 10_000
+
 /**
  * HTTP/2 with event streams multiplexed (BEDROCK_HTTP=http2-shared). The SDK's handler
  * gives each event stream a connection of its own (`isEventStream` isolates it); without
@@ -98,19 +108,44 @@ const widened = new WeakSet<object>()
  */
 class SharedHttp2Handler extends NodeHttp2Handler {
   #streamsPerConnection: number
+  readonly #pingTimeoutMs: number
+  // Connections that have answered a call and are still open: the ones a probe pings.
+  readonly #sessions = new Set<ClientHttp2Session>()
+  readonly #probing = new WeakSet<ClientHttp2Session>()
 
-  constructor (streamsPerConnection: number) {
+  constructor (streamsPerConnection: number, pingTimeoutMs: number) {
     super({ maxConcurrentStreams: streamsPerConnection })
     this.#streamsPerConnection = streamsPerConnection
+    this.#pingTimeoutMs = pingTimeoutMs
   }
 
   override async handle (request: HttpRequest, options: HttpHandlerOptions & { isEventStream?: boolean } = {}): Promise<{ response: HttpResponse }> {
     const { isEventStream: _isolate, ...shared } = options
-    const result = await super.handle(request, shared)
-    const session = (result.response.body as Partial<ClientHttp2Stream> | undefined)?.session
+    const signal = options.abortSignal as AbortSignal | undefined
+    // The call's connection, once its response has come: until then, it may be on any.
+    const call: { session?: ClientHttp2Session } = {}
+    const onAbort = (): void => {
+      if (call.session !== undefined) this.#probe(call.session)
+      else for (const open of this.#sessions) this.#probe(open)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let result: { response: HttpResponse }
+    try {
+      result = await super.handle(request, shared)
+    } catch (err) {
+      signal?.removeEventListener('abort', onAbort)
+      throw err
+    }
+    const stream = result.response.body as Partial<ClientHttp2Stream> | undefined
+    const session = stream?.session as ClientHttp2Session | undefined
+    call.session = session
+    stream?.once?.('close', () => signal?.removeEventListener('abort', onAbort))
     if (session !== undefined && !widened.has(session)) {
       widened.add(session)
       session.setLocalWindowSize(CONNECTION_WINDOW_BYTES)
+      const open = session
+      this.#sessions.add(open)
+      open.once('close', () => this.#sessions.delete(open))
     }
     const allowed = session?.remoteSettings.maxConcurrentStreams
     if (allowed !== undefined && allowed >= 1 && allowed < this.#streamsPerConnection) {
@@ -119,6 +154,28 @@ class SharedHttp2Handler extends NodeHttp2Handler {
       this.updateHttpClientConfig('maxConcurrentStreams', allowed)
     }
     return result
+  }
+
+  #probe (session: ClientHttp2Session): void {
+    if (session.closed || session.destroyed || this.#probing.has(session)) return
+    this.#probing.add(session)
+    let answered = false
+    const timer = setTimeout(() => {
+      // The answer may be waiting in the socket behind a busy event loop: read once more.
+      setImmediate(() => {
+        if (!answered) session.destroy(new Error(`upstream HTTP/2 connection did not answer a PING within ${this.#pingTimeoutMs} ms`))
+      })
+    }, this.#pingTimeoutMs)
+    timer.unref()
+    const sent = session.ping(() => {
+      answered = true
+      clearTimeout(timer)
+      this.#probing.delete(session)
+    })
+    if (!sent) {
+      clearTimeout(timer)
+      this.#probing.delete(session)
+    }
   }
 }
 

@@ -10,6 +10,9 @@ export const DEFAULTS = {
   heartbeatMs: 15_000, // under the common 60 s proxy/load-balancer idle timeouts (FIELD-NOTES 16)
   upstreamFirstEventTimeoutMs: 60_000,
   upstreamIdleTimeoutMs: 30_000,
+  // Calls multiplexed on HTTP/2 connections: one TLS handshake and one socket for many
+  // streams (issue 10; README "Upstream connections").
+  bedrockHttp: 'http2-shared',
   http2StreamsPerConnection: 100,
   converseTimeoutMs: 120_000,
   bodyLimitBytes: 1_048_576,

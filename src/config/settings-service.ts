@@ -42,8 +42,8 @@ export const BEDROCK = {
   UPSTREAM_IDLE_TIMEOUT_MS: int({ default: DEFAULTS.upstreamIdleTimeoutMs, min: 100, max: HOUR_MS, doc: 'give up (`upstream_timeout`) when Bedrock goes silent mid-stream (only counted while the proxy waits on Bedrock, not while a slow client reads)' }),
   BEDROCK_HTTP: enumOf({
     values: ['http1', 'http2', 'http2-shared'],
-    default: 'http1',
-    doc: 'how the proxy talks to Bedrock: `http1` keeps a pool of keep-alive connections, so a call reuses a warm one (no new TCP and TLS handshake per stream); `http2` is the SDK\'s default, which opens a new connection for every ConverseStream call; `http2-shared` runs up to `BEDROCK_HTTP2_STREAMS_PER_CONNECTION` calls at once on each HTTP/2 connection (fewer sockets and less memory per open stream; a dropped connection fails every stream on it)',
+    default: DEFAULTS.bedrockHttp,
+    doc: 'how the proxy talks to Bedrock: `http2-shared` runs up to `BEDROCK_HTTP2_STREAMS_PER_CONNECTION` calls at once on each HTTP/2 connection (one socket and one TLS handshake for many streams: the least CPU per token and memory per open stream; a dropped connection fails every stream on it, each with an `error` event); `http1` keeps a pool of keep-alive connections, one per open call, reused by the next (a fault touches one stream); `http2` is the SDK\'s own default, a new connection for every ConverseStream call',
   }),
   BEDROCK_HTTP2_STREAMS_PER_CONNECTION: int({ default: DEFAULTS.http2StreamsPerConnection, min: 1, max: 1000, doc: 'with `BEDROCK_HTTP=http2-shared`: calls at once on one connection; past it a new connection opens. An endpoint that allows fewer (its HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`) lowers the bound to its own once a connection has its settings; before that, a burst on a new connection can be refused in part, and the SDK retries what was refused' }),
   CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming answer (`POST /v1/converse`, `/v1/chat/completions` without `stream`), then `upstream_timeout`' }),

@@ -93,3 +93,47 @@ export async function readToEnd (res: IncomingMessage): Promise<string> {
   await new Promise(resolve => res.on('end', resolve))
   return Buffer.concat(chunks).toString('utf8')
 }
+
+export interface TcpRelay {
+  /** http://127.0.0.1:<port>, to use as an endpoint in place of the target's. */
+  url: string
+  /** Connections accepted so far. */
+  accepted: () => number
+  /** Connections the client side has closed so far. */
+  closedByClient: () => number
+  /** From now on, the open connections carry nothing either way, and nothing closes them (a peer a NAT forgot). New connections still pass. */
+  silence: () => void
+  close: () => Promise<void>
+}
+
+/** A TCP relay to `target` (http://host:port) on a loopback port, whose connections a test can silence. */
+export async function startTcpRelay (target: string): Promise<TcpRelay> {
+  const { hostname, port } = new URL(target)
+  const pairs = new Set<{ client: Socket, upstream: Socket, silent: boolean }>()
+  let accepted = 0
+  let closedByClient = 0
+  const server = createServer((client) => {
+    accepted++
+    const pair = { client, upstream: connect(Number(port), hostname), silent: false }
+    pairs.add(pair)
+    client.on('data', (chunk: Buffer) => { if (!pair.silent) pair.upstream.write(chunk) })
+    pair.upstream.on('data', (chunk: Buffer) => { if (!pair.silent) client.write(chunk) })
+    client.on('close', () => { closedByClient++; pair.upstream.destroy(); pairs.delete(pair) })
+    pair.upstream.on('close', () => { if (!pair.silent) client.destroy() })
+    client.on('error', () => {})
+    pair.upstream.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const relayPort = typeof address === 'object' && address !== null ? address.port : 0
+  return {
+    url: `http://127.0.0.1:${relayPort}`,
+    accepted: () => accepted,
+    closedByClient: () => closedByClient,
+    silence: () => { for (const pair of pairs) pair.silent = true },
+    close: async () => {
+      for (const pair of pairs) { pair.client.destroy(); pair.upstream.destroy() }
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
