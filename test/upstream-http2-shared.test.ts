@@ -153,3 +153,25 @@ test('a connection that answers its ping stays: a client that leaves does not co
   assert.equal(relay.accepted(), 1, 'one connection all along')
   assert.equal(relay.closedByClient(), 0)
 })
+
+test('a connection the endpoint retires (GOAWAY) carries its open streams to their end; calls after it open a new connection', async (t) => {
+  const h = await build(t, { env: { MAX_STREAMS_PER_KEY: '20' }, emulator: { frameDelayMs: 20 } })
+  const text = 'every word of this answer arrives, before and after the goaway'
+  const retiring = (): Scenario => {
+    const steps = textScenario(text, { chunkChars: 8 }).steps
+    return { steps: [...steps.slice(0, 3), { goaway: true }, ...steps.slice(3)] }
+  }
+  h.emulator.enqueue(retiring(), textScenario(text), textScenario(text))
+  const open = [0, 1, 2].map(async () => await fetchSse(`${h.url}/v1/converse-stream?prompt=hi`))
+  await eventually(() => h.emulator.requests.length === 3)
+  const retired = h.emulator.requests[0]?.connection
+  assert.ok(h.emulator.requests.every(r => r.connection === retired), 'the three share one connection')
+  for (const res of await Promise.all(open)) {
+    assert.equal(res.events.some(e => e.event === 'error'), false, JSON.stringify(res.events.find(e => e.event === 'error')?.data))
+    assert.equal(joinText(res.events), text)
+    assert.deepEqual(res.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  }
+  const next = await fetchSse(`${h.url}/v1/converse-stream?prompt=after`)
+  assert.deepEqual(next.events.slice(-3).map(e => e.event), ['stop', 'usage', 'done'])
+  assert.notEqual(h.emulator.requests.at(-1)?.connection, retired, 'a new connection')
+})

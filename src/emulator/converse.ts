@@ -87,6 +87,7 @@ export function planConverse (scenario: Scenario, defaultFrameDelayMs: number): 
     else if ('reset' in step) return { delayMs, outcome: { kind: 'reset', scope: step.scope } }
     else if ('hang' in step) return { delayMs, outcome: { kind: 'hang' } }
     else if ('end' in step) break
+    else if ('goaway' in step) continue
     else if ('exception' in step) {
       const { status, type } = exceptionHttpError[step.exception]
       return { delayMs, outcome: { kind: 'httpError', status, type, message: step.message ?? type } }

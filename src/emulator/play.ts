@@ -54,6 +54,8 @@ export async function playStream (
       finish('reset')
       sink.reset(step.scope)
       return
+    } else if ('goaway' in step) {
+      sink.goaway()
     } else if ('end' in step) {
       break
     } else {

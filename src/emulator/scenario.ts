@@ -17,6 +17,9 @@ export type Step =
   // h2: RST_STREAM INTERNAL_ERROR (scope 'stream', the default) or the whole connection dropped
   // without GOAWAY (scope 'connection'); h1: the socket is destroyed either way.
   | { reset: true, scope?: 'stream' | 'connection' }
+  // h2: the server closes the connection gracefully (GOAWAY: its open streams go on to their
+  // end, new calls need another connection), as a front end retiring a connection does; h1: nothing.
+  | { goaway: true }
   | { end: true } // clean end right here, even without messageStop/metadata
   | { hang: true } // nothing more until the client goes away
 

@@ -84,6 +84,11 @@ export class ResponseSink {
     else this.#res.end(body)
   }
 
+  /** h2: GOAWAY, then the connection closes once its open streams have ended (Http2Session.close). h1: nothing. */
+  goaway (): void {
+    if (this.protocol === 'h2') (this.#res as Http2ServerResponse).stream.session?.close()
+  }
+
   /**
    * h2: RST_STREAM INTERNAL_ERROR on this stream, or with scope 'connection' the session dies without
    * GOAWAY, like a dropped TCP connection. h1: destroy the socket (no chunked terminator).
