@@ -40,7 +40,7 @@ export async function startDemo (opts: DemoOptions = {}): Promise<Demo> {
   process.env.AWS_ACCESS_KEY_ID ??= 'demo'
   process.env.AWS_SECRET_ACCESS_KEY ??= 'demo'
   const app = await composeApp(config)
-  const url = await app.listen({ port: config.port, host: config.host })
+  const url = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
   return {
     url,
     app,

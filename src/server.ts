@@ -28,7 +28,7 @@ export async function startServer (config: Config): Promise<RunningServer> {
   }
   const credentials = new CredentialsState()
   const app = await composeApp(config, { bedrock, logger: logger as FastifyBaseLogger, credentials })
-  const url = await app.listen({ port: config.port, host: config.host })
+  const url = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
   logger.info({ region, endpoint: config.endpoint ?? 'aws', model: config.defaultModelId, allowedModels: [...config.allowedModels], redis: config.redisUrl !== undefined }, 'bedrock-sse-proxy ready')
   // After listen, never awaited: a slow chain (instance metadata) must not delay start-up.
   checkCredentials(bedrock, CREDENTIALS_CHECK_TIMEOUT_MS).then(function reportCredentials (check) {

@@ -3,12 +3,13 @@
 // emulator, real sockets on both sides.
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { textScenario, type EmulatorRequest, type Scenario } from '../src/emulator/index.js'
-import { build, emulatorClient, fetchSse, joinText, lastEvent, parseSse, startTestEmulator } from './helper.js'
+import type { Env } from '../src/config.js'
+import { build, emulatorClient, fetchSse, joinText, lastEvent, parseSse, startTestEmulator, type Harness } from './helper.js'
 import { countPlayed, untilStalled } from './support/scenario.js'
-import { readToEnd, startTcpRelay } from './support/net.js'
+import { readToEnd, startTcpRelay, type TcpRelay } from './support/net.js'
 import { eventually } from './support/wait.js'
 
 /** The most requests that were open at once on one connection, from the emulator's log. */
@@ -116,11 +117,17 @@ test('a burst on a new connection, before it has the endpoint\'s settings: the s
   assert.ok(peakPerConnection(emulator.requests) <= 2)
 })
 
-test('a connection that goes silent without closing is pinged once a call on it times out, and closed: the next call opens a new connection and completes', async (t) => {
+/** The proxy (default upstream, PINGs answered within 300 ms) reaching the emulator through a TCP relay a test can silence. */
+async function behindRelay (t: TestContext, env: Env): Promise<{ h: Harness, relay: TcpRelay }> {
   const emulator = await startTestEmulator(t)
   const relay = await startTcpRelay(emulator.url)
   t.after(async () => await relay.close())
-  const h = await build(t, { sharedEmulator: emulator, client: { endpoint: relay.url }, upstream: { http2PingTimeoutMs: 300 }, env: { UPSTREAM_FIRST_EVENT_TIMEOUT_MS: '500' } })
+  const h = await build(t, { sharedEmulator: emulator, client: { endpoint: relay.url }, upstream: { http2PingTimeoutMs: 300 }, env })
+  return { h, relay }
+}
+
+test('a connection that goes silent without closing is pinged once a call on it times out, and closed: the next call opens a new connection and completes', async (t) => {
+  const { h, relay } = await behindRelay(t, { UPSTREAM_FIRST_EVENT_TIMEOUT_MS: '500' })
   assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=before`)).events)?.event, 'done')
   assert.equal(relay.accepted(), 1)
 
@@ -136,10 +143,7 @@ test('a connection that goes silent without closing is pinged once a call on it 
 })
 
 test('a connection that answers its ping stays: a client that leaves does not cost the others their connection', async (t) => {
-  const emulator = await startTestEmulator(t)
-  const relay = await startTcpRelay(emulator.url)
-  t.after(async () => await relay.close())
-  const h = await build(t, { sharedEmulator: emulator, client: { endpoint: relay.url }, upstream: { http2PingTimeoutMs: 300 }, env: { RESUME_GRACE_MS: '0' } })
+  const { h, relay } = await behindRelay(t, { RESUME_GRACE_MS: '0' })
   assert.equal(lastEvent((await fetchSse(`${h.url}/v1/converse-stream?prompt=warm`)).events)?.event, 'done')
   const leaving = new AbortController()
   const left = fetch(`${h.url}/v1/converse-stream?prompt=${encodeURIComponent('/stamped 500 20')}`, { signal: leaving.signal }).then(async (res) => await res.text()).catch(() => 'aborted')

@@ -5,6 +5,10 @@
 export const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
+  // Connections the kernel holds for the proxy to accept. Node's default, 511, overflowed under
+  // a burst (10,000 clients opening streams at once: 2 % were reset; EventSource clients
+  // reconnecting together after a restart look the same). The kernel caps it at net.core.somaxconn.
+  listenBacklog: 4096,
   defaultModelId: 'us.amazon.nova-lite-v1:0',
   maxOutputTokens: 2048,
   heartbeatMs: 15_000, // under the common 60 s proxy/load-balancer idle timeouts (FIELD-NOTES 16)

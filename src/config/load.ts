@@ -28,6 +28,7 @@ export function loadConfig (env: Env = process.env): Config {
   const config: Config = {
     port: v.PORT,
     host: v.HOST,
+    listenBacklog: v.LISTEN_BACKLOG,
     region: region(v, problems),
     endpoint: endpoint(v, problems),
     defaultModelId: v.BEDROCK_MODEL_ID,

@@ -10,6 +10,7 @@ const MIB = 1_048_576
 
 export const SERVER = {
   PORT: int({ default: DEFAULTS.port, min: 0, max: 65535, doc: 'port to listen on' }),
+  LISTEN_BACKLOG: int({ default: DEFAULTS.listenBacklog, min: 1, max: 65535, doc: 'connections waiting to be accepted that the kernel holds (the listen backlog; capped by the kernel at `net.core.somaxconn`): a burst of clients beyond it has connections dropped or reset instead of waiting their turn' }),
   HOST: string({ default: DEFAULTS.host, doc: 'address to bind; `127.0.0.1` keeps the proxy local, the Docker image sets `0.0.0.0`' }),
   LOG_LEVEL: enumOf({ values: LOG_LEVELS, default: DEFAULTS.logLevel, doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; prompts and answers are never logged' }),
   DEMO_PAGE: bool({ default: false, doc: 'serve the demo page at `/` (`npm run demo` turns it on)' }),

@@ -11,6 +11,8 @@ export type BedrockHttp = 'http1' | 'http2' | 'http2-shared'
 export interface Config {
   port: number
   host: string
+  /** The listen backlog (kernel-capped at net.core.somaxconn). */
+  listenBacklog: number
   /** AWS_REGION, else AWS_DEFAULT_REGION; undefined = let the SDK try the profile (server.ts fails start-up if that finds none). */
   region: string | undefined
   /** AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL: the emulator, a VPC endpoint. */
