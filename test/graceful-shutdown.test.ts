@@ -10,7 +10,7 @@ import { connect } from 'node:net'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { build, startTestEmulator, type SseEvent } from './helper.js'
+import { build, startTestEmulator, TEST_CREDENTIALS_ENV, type SseEvent } from './helper.js'
 import { freePort } from './support/net.js'
 import { openStream } from './support/sse.js'
 import { eventually } from './support/wait.js'
@@ -41,8 +41,7 @@ test('SIGTERM: readiness 503 first, requests still served during SHUTDOWN_DELAY_
     HOME: process.env.HOME ?? '/tmp',
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
-    AWS_ACCESS_KEY_ID: 'AKIDSHUTDOWNTEST',
-    AWS_SECRET_ACCESS_KEY: 'shutdown-test-secret',
+    ...TEST_CREDENTIALS_ENV,
     BEDROCK_MODEL_ID: 'test.model-v1:0',
     PORT: String(port),
     LOG_LEVEL: 'warn',

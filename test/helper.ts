@@ -51,8 +51,16 @@ export interface BuildOptions {
   tracerProvider?: AppDeps['tracerProvider']
 }
 
+/**
+ * The AWS key every test signs with: the test emulator checks each call's SigV4 signature
+ * against it, as Bedrock would (a server process a test starts gets it as AWS_* variables).
+ */
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' } as const
+export const TEST_CREDENTIALS_ENV = { AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey } as const
+
 export async function startTestEmulator (t: TestContext, opts: EmulatorOptions = {}): Promise<Emulator> {
-  const emulator = await startEmulator({ frameDelayMs: 0, ...opts })
+  const credentials = { [TEST_CREDENTIALS.accessKeyId]: TEST_CREDENTIALS.secretAccessKey }
+  const emulator = await startEmulator({ frameDelayMs: 0, credentials, ...opts })
   t.after(() => emulator.close())
   return emulator
 }
@@ -60,7 +68,7 @@ export async function startTestEmulator (t: TestContext, opts: EmulatorOptions =
 /** The production client factory pointed at the emulator, with dummy credentials (the emulator does not check signatures). */
 export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, upstream: UpstreamOptions = {}): BedrockRuntimeClient {
   return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp: DEFAULTS.bedrockHttp, ...upstream }, {
-    credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret-never-logged' },
+    credentials: TEST_CREDENTIALS,
     ...extra,
   })
 }

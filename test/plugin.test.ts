@@ -10,7 +10,7 @@ import { bedrockSse } from '../src/plugin.js'
 import { requireRouteKinds } from '../src/plugins/route-kind.js'
 import * as pkg from '../src/index.js'
 import { freePort } from './support/net.js'
-import { build, emulatorClient, fetchSse, joinText, startTestEmulator } from './helper.js'
+import { build, emulatorClient, fetchSse, joinText, startTestEmulator, TEST_CREDENTIALS_ENV } from './helper.js'
 import { bearer, errorOf, KEY_A } from './security-helper.js'
 
 test('every /v1 route declares its kind; the hooks read the declaration', async (t) => {
@@ -88,7 +88,7 @@ test('the bin (npx bedrock-sse-proxy) starts the server from the environment and
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
     cwd: new URL('../', import.meta.url),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url, ...TEST_CREDENTIALS_ENV, LOG_LEVEL: 'warn', SHUTDOWN_DELAY_MS: '0', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })

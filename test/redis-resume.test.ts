@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { test, type TestContext } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
-import { build, eventNames, fetchSse, joinText, startTestEmulator } from './helper.js'
+import { build, eventNames, fetchSse, joinText, startTestEmulator, TEST_CREDENTIALS_ENV } from './helper.js'
 import { redisTestOptions, startRedis, twoInstances } from './redis-helper.js'
 import { freePort } from './support/net.js'
 import { countText, dataOf, openStream, readThenDrop, seqOf } from './support/sse.js'
@@ -56,8 +56,7 @@ async function producerProcess (t: TestContext, redisUrl: string, emulatorUrl: s
       PORT: String(port),
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulatorUrl,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      ...TEST_CREDENTIALS_ENV,
       REDIS_URL: redisUrl,
       LOG_LEVEL: 'warn',
       PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', // as test/helper.ts: no overload refusals on a busy test machine

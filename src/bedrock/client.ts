@@ -37,7 +37,59 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
   })
   ownRequestBodies(client)
   exposeUpstreamStreams(client)
+  reuseEventStreamSerde(client)
+  reuseSigner(client)
   return client
+}
+
+// Per-call work the SDK repeats though its result cannot change (issue 10: the SDK's call
+// pipeline is the largest block of the proxy's CPU per stream). Both keep the SDK's own
+// objects and only stop them being rebuilt; a protocol or config without them is left alone.
+
+/**
+ * The protocol builds its event-stream serde for every call, and each build runs
+ * `require('@smithy/core/event-streams')`, which Node resolves afresh every time (a
+ * self-reference through package exports: file system lookups): about 25 us per call.
+ * The serde holds only what the protocol holds (its marshaller, serializer and
+ * deserializer, the client's config as serde context), so one per context serves every call.
+ */
+function reuseEventStreamSerde (client: BedrockRuntimeClient): void {
+  const protocol = client.config.protocol as unknown as { serdeContext?: object, loadEventStreamCapability?: () => Promise<unknown> }
+  const load = protocol.loadEventStreamCapability
+  if (typeof load !== 'function') return
+  const built = new WeakMap<object, Promise<unknown>>()
+  protocol.loadEventStreamCapability = async function loadOnce (this: typeof protocol): Promise<unknown> {
+    const context = this.serdeContext
+    if (context === undefined) return await load.call(this)
+    let serde = built.get(context)
+    if (serde === undefined) {
+      serde = load.call(this)
+      built.set(context, serde)
+      serde.catch(() => built.delete(context))
+    }
+    return await serde
+  }
+}
+
+/**
+ * The SDK's default SigV4 signer provider makes a new SignatureV4 for every call, from a
+ * copy of the whole client config (a dictionary-mode object: about 12 us a copy). Its
+ * region and service are fixed by the first call (it keeps them in the config), so the
+ * first signer it makes is the one every later call would get: kept and reused. A failed
+ * attempt (no region yet) is not kept.
+ */
+function reuseSigner (client: BedrockRuntimeClient): void {
+  const config = client.config as { signer?: (authScheme?: unknown) => Promise<unknown> }
+  const makeSigner = config.signer
+  if (typeof makeSigner !== 'function') return
+  let signer: Promise<unknown> | undefined
+  config.signer = async (authScheme?: unknown) => {
+    if (signer === undefined) {
+      signer = makeSigner(authScheme)
+      signer.catch(() => { signer = undefined })
+    }
+    return await signer
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { planConverse } from './converse.js'
 import { playConverse, playStream, sendHttpError, type Finish } from './play.js'
 import { defaultResponder } from './responder.js'
 import type { Scenario } from './scenario.js'
+import { checkSigV4 } from './sigv4.js'
 import { ResponseSink, type Protocol } from './sink.js'
 import { createDualServer } from './transport.js'
 import { validateConverseInput } from './validate.js'
@@ -61,6 +62,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     try { raw = await readBody(req) } catch { return } // client left while sending the body
     let modelId = encodedModelId
     try { modelId = decodeURIComponent(encodedModelId) } catch {}
+    const refusal = opts.credentials !== undefined ? await checkSigV4(req, raw, opts.credentials) : undefined
     const parsed = parseJson(raw)
     const record: EmulatorRequest = {
       id, operation, modelId, protocol, connection, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt,
@@ -77,6 +79,11 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
       changes.emit('change')
     }
     sink.onClose(() => settle('aborted'))
+    // AWS authenticates the request before it reads it.
+    if (refusal !== undefined) {
+      settle('error')
+      return sendHttpError(sink, refusal.status, refusal.type, refusal.message)
+    }
     if (!parsed.ok) {
       settle('error')
       return sendHttpError(sink, 400, 'ValidationException', 'Request body is not valid JSON')

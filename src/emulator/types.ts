@@ -58,6 +58,13 @@ export interface EmulatorOptions {
   validate?: boolean
   /** Streams one HTTP/2 connection may carry at once, as an endpoint advertises it (SETTINGS_MAX_CONCURRENT_STREAMS); Node's default (unbounded) when unset. */
   h2MaxConcurrentStreams?: number
+  /**
+   * Check every model call's SigV4 signature against these keys (access key id -> secret
+   * access key), as Bedrock does: refused with HTTP 403 (UnrecognizedClientException,
+   * InvalidSignatureException, MissingAuthenticationTokenException) before any scenario
+   * plays. Unset (the default): any signature, or none, is accepted.
+   */
+  credentials?: Readonly<Record<string, string>>
 }
 
 export interface Emulator {

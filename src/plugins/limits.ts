@@ -12,7 +12,6 @@
 // real usage and frees the rest.
 //
 // A follower holds a follower slot (per key, and per instance) while its response is open.
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { resolveModel } from '../bedrock/converse-input.js'
 import type { StreamSummary } from '../bedrock/relay.js'
@@ -20,6 +19,7 @@ import { ProxyError } from '../errors.js'
 import { billedTokens, estimateTokens, TokenBudget, type CacheWeights, type Reservation } from '../security/budget.js'
 import { checkInput } from '../security/input-limits.js'
 import type { Principal } from '../security/principal.js'
+import { randomBase64url } from '../security/random.js'
 import type { ConverseRequest } from '../requests.js'
 import { converseRequestOf } from './converse-request.js'
 import { kindOf } from './route-kind.js'
@@ -84,7 +84,7 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
     if (openCalls >= security.maxOpenStreams) throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
     openCalls += 1
     const slotKey = `slots:${principal.id}`
-    const slotId = randomBytes(9).toString('base64url')
+    const slotId = randomBase64url(9)
     // What this call holds so far; giveBack returns exactly that.
     const held: { slot: boolean, reservation: Reservation | undefined } = { slot: false, reservation: undefined }
 
@@ -129,7 +129,7 @@ export async function registerAdmission (app: FastifyInstance): Promise<void> {
     if (openFollowers >= security.maxOpenFollowers) throw new ProxyError('server_busy', { retryAfterMs: BUSY_RETRY_AFTER_MS })
     openFollowers += 1
     const slotKey = `followers:${principal.id}`
-    const slotId = randomBytes(9).toString('base64url')
+    const slotId = randomBase64url(9)
     const slot = { taken: false, closed: false }
     onResponseClose(reply, function releaseFollower () {
       openFollowers -= 1

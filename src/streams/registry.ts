@@ -1,12 +1,12 @@
 // The open responses of this instance (SSE readers and Converse calls), for /readyz and
 // for shutdown: fastify.close() would otherwise wait forever on open SSE responses
 // (FIELD-NOTES 11), so shutdown tells each one to wind down and waits, bounded, for them.
-import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
+import { randomHex } from '../security/random.js'
 
 /** 24 hex characters: unguessable, and safe inside an SSE `id:` (see sse/format.ts). */
 export function newStreamId (): string {
-  return randomBytes(12).toString('hex')
+  return randomHex(12)
 }
 
 const NOTHING = (): void => {}

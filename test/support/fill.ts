@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { startTestEmulator } from '../helper.js'
+import { startTestEmulator, TEST_CREDENTIALS_ENV } from '../helper.js'
 import { freePort } from './net.js'
 import { eventually } from './wait.js'
 
@@ -39,8 +39,7 @@ export async function startServerProcess (t: TestContext, opts: { nodeArgs: stri
     HOME: process.env.HOME ?? '/tmp',
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
-    AWS_ACCESS_KEY_ID: 'AKIDFILLTEST',
-    AWS_SECRET_ACCESS_KEY: 'fill-test-secret',
+    ...TEST_CREDENTIALS_ENV,
     BEDROCK_MODEL_ID: 'test.model-v1:0',
     PORT: String(port),
     LOG_LEVEL: 'warn',
