@@ -1,6 +1,7 @@
 // Test harness: a fresh emulator and a fresh proxy per test, both on port 0, the real
-// AWS SDK between them over real HTTP/2 (the SDK's default), SSE parsed with
-// eventsource-parser (WHATWG-conformant), and the proxy's log lines captured parsed.
+// AWS SDK between them over real HTTP/2 (calls multiplexed, the proxy's default), every
+// call's SigV4 signature checked by the emulator, SSE parsed with eventsource-parser
+// (WHATWG-conformant), and the proxy's log lines captured parsed.
 import type { TestContext } from 'node:test'
 import { Writable } from 'node:stream'
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
