@@ -62,7 +62,9 @@ export async function checkSigV4 (req: IncomingMessage | Http2ServerRequest, bod
     headers,
     body,
   })
-  const signed = await signer.sign(request, { signingDate, signingRegion: region, signingService: service })
+  // Exactly the headers the client signed, even ones the SDK's signer would leave out (user-agent).
+  const signableHeaders = new Set(signedList.split(';'))
+  const signed = await signer.sign(request, { signingDate, signingRegion: region, signingService: service, signableHeaders })
   const expected = /Signature=([0-9a-f]{64})$/.exec(one(signed.headers.authorization) ?? '')?.[1]
   const signedHeadersExpected = /SignedHeaders=([a-z0-9;:-]+)/.exec(one(signed.headers.authorization) ?? '')?.[1]
   if (expected !== signature || signedHeadersExpected !== signedList) return { status: 403, type: 'InvalidSignatureException', message: BAD_SIGNATURE }
