@@ -8,13 +8,14 @@ import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 import type { HttpRequest, HttpResponse } from '@smithy/core/protocols'
 import type { HttpHandlerOptions } from '@smithy/types'
+import { DEFAULTS } from '../config/defaults.js'
 import { eventStreamSerdeProvider, exposeUpstreamStreams } from './upstream-stream.js'
 
 export interface BedrockClientOptions {
   region: string | undefined
   endpoint: string | undefined
   bedrockHttp: 'http1' | 'http2' | 'http2-shared'
-  /** http2-shared: calls at once on one connection (default 100). */
+  /** http2-shared: calls at once on one connection (default: the config's, BEDROCK_HTTP2_STREAMS_PER_CONNECTION). */
   http2StreamsPerConnection?: number
   /** http2-shared: a connection that does not answer a PING within this is closed (default 10 s). */
   http2PingTimeoutMs?: number
@@ -30,7 +31,7 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
     ...(opts.region !== undefined ? { region: opts.region } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.bedrockHttp === 'http1' ? { requestHandler: keepAliveHandler() } : {}),
-    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler(opts.http2StreamsPerConnection ?? 100, opts.http2PingTimeoutMs ?? PING_TIMEOUT_MS) } : {}),
+    ...(opts.bedrockHttp === 'http2-shared' ? { requestHandler: new SharedHttp2Handler(opts.http2StreamsPerConnection ?? DEFAULTS.http2StreamsPerConnection, opts.http2PingTimeoutMs ?? PING_TIMEOUT_MS) } : {}),
     // Response event streams decoded synchronously, for the relay's fast path (upstream-stream.ts).
     eventStreamSerdeProvider,
     ...overrides,
