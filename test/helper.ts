@@ -66,7 +66,7 @@ export async function startTestEmulator (t: TestContext, opts: EmulatorOptions =
   return emulator
 }
 
-/** The production client factory pointed at the emulator, with dummy credentials (the emulator does not check signatures). */
+/** The production client factory pointed at the emulator, signing with TEST_CREDENTIALS (which the test emulator checks). */
 export function emulatorClient (emulator: Emulator, extra: BuildOptions['client'] = {}, upstream: UpstreamOptions = {}): BedrockRuntimeClient {
   return createBedrockClient({ region: 'us-east-1', endpoint: emulator.url, bedrockHttp: DEFAULTS.bedrockHttp, ...upstream }, {
     credentials: TEST_CREDENTIALS,
