@@ -37,7 +37,7 @@ async function relayWith (client: BedrockRuntimeClient): Promise<{ events: Relay
 
 /** The same call through the SDK's own event-stream decoding: the reference. */
 function sdkDecodingClient (emulator: Emulator, http: 'http1' | 'http2'): BedrockRuntimeClient {
-  return emulatorClient(emulator, { eventStreamSerdeProvider: sdkEventStreamSerde }, { bedrockHttp: http })
+  return emulatorClient(emulator, { eventStreamSerdeProvider: sdkEventStreamSerde }, { bedrockHttp: http, bedrockCalls: 'sdk' })
 }
 
 const blobs = Buffer.from([0, 1, 2, 250, 255])

@@ -9,6 +9,7 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 import type { HttpRequest, HttpResponse } from '@smithy/core/protocols'
 import type { HttpHandlerOptions } from '@smithy/types'
 import { DEFAULTS } from '../config/defaults.js'
+import { callDirectly } from './converse-call.js'
 import { eventStreamSerdeProvider, exposeUpstreamStreams } from './upstream-stream.js'
 
 export interface BedrockClientOptions {
@@ -19,6 +20,8 @@ export interface BedrockClientOptions {
   http2StreamsPerConnection?: number
   /** http2-shared: a connection that does not answer a PING within this is closed (default 10 s). */
   http2PingTimeoutMs?: number
+  /** direct (default): ConverseStream calls skip the SDK's per-call pipeline (converse-call.ts); sdk: client.send. */
+  bedrockCalls?: 'direct' | 'sdk'
 }
 
 // Idle pooled connections are closed after this; Bedrock's own idle limit is longer.
@@ -40,6 +43,7 @@ export function createBedrockClient (opts: BedrockClientOptions, overrides: Bedr
   exposeUpstreamStreams(client)
   reuseEventStreamSerde(client)
   reuseSigner(client)
+  if (opts.bedrockCalls !== 'sdk') callDirectly(client)
   return client
 }
 

@@ -5,13 +5,14 @@
 // Cancellation flows back through one AbortController: the stream hub aborts it (the
 // resume grace period ran out with no client, DELETE, shutdown), and so do our own
 // timers (the SDK has none, FIELD-NOTES 2). A client leaving only detaches its reader.
-import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
+import type { BedrockRuntimeClient, ConverseStreamCommandInput, ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ProxyError } from '../errors.js'
 import { IdleClock } from '../idle-clock.js'
 import type { RelayEvent } from '../events.js'
 import { partialUsage } from '../usage-estimate.js'
 import { checkComplete, mapUpstreamEvent, newTally, type StreamTally } from './relay-events.js'
 import { logLevelOf, toProxyError } from './upstream-errors.js'
+import { openConverseStream } from './converse-call.js'
 import { UpstreamEventStream } from './upstream-stream.js'
 
 /** cancelled: nobody came back within the resume grace period, or DELETE /v1/streams/:id. */
@@ -73,15 +74,12 @@ export async function relayConverseStream (opts: RelayOptions): Promise<void> {
   let attempts: number | undefined
   try {
     emit({ type: 'start', data: { streamId, model: input.modelId } })
-    // send() resolves only once the first event frame has arrived (FIELD-NOTES 3), so
-    // the first-event deadline covers it, retries of a throttled first frame included.
-    const response = await withDeadline(
-      client.send(new ConverseStreamCommand(input), { abortSignal: signal }),
-      opts.firstEventTimeoutMs, controller, 'first event')
-    attempts = response.$metadata.attempts
-    if (response.stream === undefined) throw new ProxyError('upstream_truncated', { cause: new Error('no stream in response') })
-    if (response.stream instanceof UpstreamEventStream) await pumpDecoded(response.stream, opts, tally)
-    else await pump(response.stream, opts, tally)
+    // The call opens once the first event frame has arrived (FIELD-NOTES 3), so the
+    // first-event deadline covers it, retries of a throttled first frame included.
+    const call = await withDeadline(openConverseStream(client, input, signal), opts.firstEventTimeoutMs, controller, 'first event')
+    attempts = call.attempts
+    if (call.stream instanceof UpstreamEventStream) await pumpDecoded(call.stream, opts, tally)
+    else await pump(call.stream, opts, tally)
   } catch (err) {
     failure = toProxyError(err, signal)
     attempts ??= attemptsOf(err)

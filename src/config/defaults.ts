@@ -18,6 +18,8 @@ export const DEFAULTS = {
   // streams (issue 10; README "Upstream connections").
   bedrockHttp: 'http2-shared',
   http2StreamsPerConnection: 100,
+  // Calls built with the SDK's parts resolved once, not its per-call pipeline (issue 10).
+  bedrockCalls: 'direct',
   converseTimeoutMs: 120_000,
   bodyLimitBytes: 1_048_576,
   requestTimeoutMs: 30_000, // a slow or stalled upload holds a socket and memory no longer than this (issue 7)

@@ -41,6 +41,7 @@ export function loadConfig (env: Env = process.env): Config {
     upstreamIdleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
     bedrockHttp: v.BEDROCK_HTTP,
     http2StreamsPerConnection: v.BEDROCK_HTTP2_STREAMS_PER_CONNECTION,
+    bedrockCalls: v.BEDROCK_CALLS,
     converseTimeoutMs: v.CONVERSE_TIMEOUT_MS,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

@@ -47,6 +47,11 @@ export const BEDROCK = {
     doc: 'how the proxy talks to Bedrock: `http2-shared` runs up to `BEDROCK_HTTP2_STREAMS_PER_CONNECTION` calls at once on each HTTP/2 connection (one socket and one TLS handshake for many streams: the least CPU per token and memory per open stream; a dropped connection fails every stream on it, each with an `error` event); `http1` keeps a pool of keep-alive connections, one per open call, reused by the next (a fault touches one stream); `http2` is the SDK\'s own default, a new connection for every ConverseStream call',
   }),
   BEDROCK_HTTP2_STREAMS_PER_CONNECTION: int({ default: DEFAULTS.http2StreamsPerConnection, min: 1, max: 1000, doc: 'with `BEDROCK_HTTP=http2-shared`: calls at once on one connection; past it a new connection opens. An endpoint that allows fewer (its HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`) lowers the bound to its own once a connection has its settings; before that, a burst on a new connection can be refused in part, and the SDK retries what was refused' }),
+  BEDROCK_CALLS: enumOf({
+    values: ['direct', 'sdk'],
+    default: DEFAULTS.bedrockCalls,
+    doc: 'how each ConverseStream call is made: `direct` asks the SDK once what every call needs (the endpoint from its rules, its SigV4 signer and credential chain, its retry strategy, the HTTP handler above) and then builds, signs, sends and retries each call with those parts, without the SDK\'s per-call middleware pipeline (about half the proxy\'s CPU per stream set-up); `sdk` sends every call through the SDK\'s whole pipeline (`client.send`). A Bedrock API key (`AWS_BEARER_TOKEN_BEDROCK`) always goes the `sdk` way',
+  }),
   CONVERSE_TIMEOUT_MS: int({ default: DEFAULTS.converseTimeoutMs, min: 100, max: HOUR_MS, doc: 'total time for a non-streaming answer (`POST /v1/converse`, `/v1/chat/completions` without `stream`), then `upstream_timeout`' }),
 }
 

@@ -32,6 +32,8 @@ export interface Config {
   bedrockHttp: BedrockHttp
   /** http2-shared: streams at once on one connection. */
   http2StreamsPerConnection: number
+  /** direct: calls built with the SDK's parts resolved once (bedrock/converse-call.ts); sdk: client.send per call. */
+  bedrockCalls: 'direct' | 'sdk'
   converseTimeoutMs: number
   bodyLimitBytes: number
   /** Time to receive a whole request, headers and body (never the response: SSE streams run longer). */
