@@ -352,6 +352,7 @@ export async function runBench (options: BenchOptions): Promise<BenchResult> {
     const variants: Array<{ name: string, env: Record<string, string>, apiKey?: string, redis?: boolean, path?: PathId }> = [
       { name: 'defaults: memory buffer, no auth (loopback), /metrics on', env: {} },
       { name: 'no replay buffer (STREAM_BUFFER_MAX_BYTES=0)', env: { STREAM_BUFFER_MAX_BYTES: '0' } },
+      { name: 'every call through the SDK\'s whole pipeline (BEDROCK_CALLS=sdk)', env: { BEDROCK_CALLS: 'sdk' } },
       { name: 'replay buffer on Redis (REDIS_URL, local redis-server)', env: {}, redis: true },
       { name: 'auth: API_KEYS + Bearer, /metrics on (METRICS_TOKEN)', env: { API_KEYS: BENCH_KEY, METRICS_TOKEN }, apiKey: BENCH_KEY },
       { name: 'auth: API_KEYS + Bearer, /metrics off', env: { API_KEYS: BENCH_KEY }, apiKey: BENCH_KEY },

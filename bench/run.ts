@@ -95,7 +95,7 @@ How each number is measured:
   the rounds give each path's median and range, and its tokens/s divided by the baseline's and
   SDK direct's in the same round, minutes apart at most, where the drift mostly cancels.
 - **Feature variants** run the proxy one setting (or surface) at a time at one C: the replay
-  buffer off or on Redis, auth, /metrics, and its OpenAI (\`POST /v1/chat/completions\`) and
+  buffer off or on Redis, every call through the SDK's whole pipeline (\`BEDROCK_CALLS=sdk\`), auth, /metrics, and its OpenAI (\`POST /v1/chat/completions\`) and
   AI SDK (\`POST /v1/ui-chat\`) surfaces, the same pipeline in other wire formats, to compare
   with the Portkey gateway and the AI SDK route that speak those formats.
 `

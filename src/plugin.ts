@@ -34,7 +34,10 @@ import streamServices from './services/streams.js'
 export interface BedrockSseOptions {
   /** The validated configuration: loadConfig(env). */
   config: Config
-  /** The Bedrock Runtime client (createBedrockClient(config), or one pointed at the emulator). The caller owns it. */
+  /**
+   * The Bedrock Runtime client (createBedrockClient(config), or one pointed at the emulator). The caller owns it.
+   * One made by createBedrockClient calls directly (BEDROCK_CALLS); any other gets the SDK's whole pipeline per call.
+   */
   bedrock: BedrockRuntimeClient
   /** ioredis client (REDIS_URL): shared replay buffers and limits. The caller owns it. */
   redis?: Redis | undefined
