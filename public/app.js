@@ -253,7 +253,7 @@ function showFailure (turn) {
 const STOP_TEXT = {
   cancelling: ['Stopped.', 'The server cancelled the upstream call: nothing more is generated or billed.'],
   ended: ['Stopped.', 'The answer had already finished on the server.'],
-  not_started: ['Stopped before the answer started.', 'The server ends the call by itself.'],
+  not_started: ['Stopped before the answer started.', 'If the server started a call, it ends it by itself.'],
 }
 
 function showStopped (turn, outcome) {

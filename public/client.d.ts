@@ -149,7 +149,7 @@ export interface ConverseStream extends AsyncIterable<RelayEvent> {
   readonly firstTokenMs: number | undefined
   /** Resolves at `done`; rejects with a StreamError when refused, lost, or closed. */
   readonly result: Promise<StreamSummary>
-  /** DELETE /v1/streams/{id}; resolves with what the server answered. */
+  /** DELETE /v1/streams/{id}; resolves with what the server answered. Before `start`, it waits for it (up to 5 s). */
   cancel (options?: { drain?: boolean }): Promise<CancelOutcome>
   /** Stop reading without telling the server. */
   close (): void

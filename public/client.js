@@ -19,6 +19,9 @@ const RESUME_DELAYS_MS = [250, 1000, 2000, 4000]
 // After a 202 to the DELETE the server ends the stream with `error` cancelled, a partial
 // `usage` and `done`; how long cancel() keeps reading for them.
 const CANCEL_DRAIN_MS = 3000
+// A Stop before the `start` event waits this long for it (the server sends it as soon as it
+// accepts the request), so that it can still name the stream and cancel its upstream call.
+const CANCEL_START_WAIT_MS = 5000
 
 /** An error before or instead of a stream: a refusal (HTTP status + JSON body) or a lost connection. */
 export class StreamError extends Error {
@@ -168,6 +171,8 @@ class ConverseStream {
     this.controller = new AbortController()
     this.result = new Promise((resolve, reject) => { this.settle = { resolve, reject } })
     this.result.catch(() => {}) // the caller may read it, the iterator, or both
+    // Settles at the `start` event or at the end, whichever comes first (cancel() waits on it).
+    this.startedOrEnded = new Promise((resolve) => { this.markStarted = resolve })
     if (opts.signal) {
       if (opts.signal.aborted) queueMicrotask(() => this.cancel({ drain: false }))
       else opts.signal.addEventListener('abort', () => this.cancel({ drain: false }), { once: true })
@@ -188,7 +193,10 @@ class ConverseStream {
     try { data = JSON.parse(json) } catch { return }
     if (id) this.lastEventId = id
     const event = { type, data, id }
-    if (type === 'start') this.streamId = data.streamId
+    if (type === 'start') {
+      this.streamId = data.streamId
+      this.markStarted()
+    }
     if ((type === 'text' || type === 'reasoning' || type === 'tool_use') && this.firstTokenMs === undefined) this.firstTokenMs = Date.now() - this.startedAt
     if (type === 'stop') this.summary.stopReason = data.stopReason
     if (type === 'usage') this.summary.usage = data
@@ -210,6 +218,7 @@ class ConverseStream {
 
   #finish (state = 'done') {
     this.ended = true
+    this.markStarted()
     this.#setState(state)
     this.controller.abort()
     this.es?.close()
@@ -305,7 +314,8 @@ class ConverseStream {
    * Stop: DELETE /v1/streams/{id}, and report what the server answered:
    * `cancelling` (202: the upstream call is aborted), `ended` (200: it had finished),
    * `refused` (an error, in `error`; the call then ends by itself after RESUME_GRACE_MS),
-   * `unreachable`, or `not_started` (no `start` yet: nothing to name).
+   * `unreachable`, or `not_started` (the stream ended, or 5 s passed, before its `start` event:
+   * nothing to name). Called before `start`, it waits for it first.
    * After `cancelling` it keeps reading briefly for the final events (partial usage, `done`).
    */
   async cancel ({ drain = true } = {}) {
@@ -315,6 +325,14 @@ class ConverseStream {
   }
 
   async #cancel (drain) {
+    // Pressed before the server named the stream: its name is on the way (the server sends
+    // `start` before it calls Bedrock), and without it the call would run on until the
+    // grace period; wait for it, unless the stream ends first (refused, failed).
+    if (this.streamId === undefined && !this.ended) {
+      const waited = new AbortController()
+      await Promise.race([this.startedOrEnded, sleep(CANCEL_START_WAIT_MS, waited.signal)])
+      waited.abort() // clears the timer
+    }
     if (this.streamId === undefined) {
       this.close()
       return { status: 'not_started' }

@@ -126,6 +126,22 @@ test('cancel() sends the DELETE, the upstream call is aborted, and the final eve
   assert.equal(await stream.cancel(), outcome, 'a second cancel() reports the same outcome')
 })
 
+test('cancel() before the `start` event waits for it, then cancels the upstream call (not the grace period)', async (t) => {
+  const h = await build(t)
+  const stream = streamConverse({ url: `${h.url}/v1/converse-stream`, prompt: '/hang' })
+  assert.equal(stream.streamId, undefined)
+  const outcome = await stream.cancel() // at once: the request has not even been answered
+  assert.deepEqual(outcome, { status: 'cancelling', httpStatus: 202 })
+  // The grace period (10 s) would keep it running: only the DELETE ends it this soon.
+  assert.equal(await h.emulator.waitForOutcome(1, 3000), 'aborted')
+  // A stream the server refuses never starts: cancel() says so without waiting out the bound.
+  const limited = await build(t, { env: { RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW_MS: '60000' } })
+  streamConverse({ url: `${limited.url}/v1/converse-stream`, prompt: 'hi' }).result.catch(() => {})
+  const refused = streamConverse({ url: `${limited.url}/v1/converse-stream`, prompt: 'hi' })
+  assert.deepEqual(await refused.cancel(), { status: 'not_started' })
+  await assert.rejects(refused.result, { code: 'rate_limited' })
+})
+
 test('a refused cancel is reported as refused, with its code', async (t) => {
   // One request a minute: the stream is it, so the DELETE is refused (429).
   const h = await build(t, { env: { RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW_MS: '60000', RESUME_GRACE_MS: '500' } })

@@ -5,7 +5,7 @@ import http from 'node:http'
 import { test } from 'node:test'
 import { textScenario } from '../src/emulator/index.js'
 import { build, joinText, parseSse, postSse } from './helper.js'
-import { countPlayed, untilStalled } from './support/scenario.js'
+import { framesSent, untilStalled } from './support/scenario.js'
 import { readToEnd } from './support/net.js'
 import { countText, readThenDrop } from './support/sse.js'
 import { eventually } from './support/wait.js'
@@ -94,14 +94,14 @@ test('a slow reader holds back the upstream (backpressure), then gets every byte
   // ~24 MB of deltas with no pacing: far more than socket buffers hold.
   const chunk = 'x'.repeat(1000)
   const text = Array.from({ length: 24_000 }, (_, i) => `${i}:${chunk}\n`).join('')
-  const counted = countPlayed(textScenario(text, { chunkChars: 1008, frameDelayMs: 0 }))
-  const total = counted.scenario.steps.length
-  h.emulator.enqueue(counted.scenario)
+  const scenario = textScenario(text, { chunkChars: 1008, frameDelayMs: 0 })
+  const total = scenario.steps.length // one frame each
+  h.emulator.enqueue(scenario)
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     http.get(`${h.url}/v1/converse-stream?prompt=big`, resolve).on('error', reject)
   })
   res.pause() // read nothing until the emulator stops sending
-  const playedWhilePaused = await untilStalled(counted.played)
+  const playedWhilePaused = await untilStalled(framesSent(h.emulator))
   t.diagnostic(`frames the emulator sent while the client read nothing: ${playedWhilePaused} of ${total}`)
   // Socket buffers, the h2 window and one reader window hold a few MB, never most of the 24.
   assert.ok(playedWhilePaused < total / 2, `upstream held back: ${playedWhilePaused} of ${total} frames sent`)
@@ -110,5 +110,5 @@ test('a slow reader holds back the upstream (backpressure), then gets every byte
   assert.equal(joinText(parsed.events), text)
   assert.equal(parsed.events.at(-1)?.event, 'done')
   assert.equal(await h.emulator.waitForOutcome(1, 1000), 'completed')
-  assert.equal(counted.played(), total)
+  assert.equal(framesSent(h.emulator)(), total)
 })

@@ -175,6 +175,21 @@ for (const [status, type, ErrorClass] of httpErrors) {
   })
 }
 
+test('a malformed scenario is refused where it is enqueued, and a responder\'s answers with a 500, never a hang', T, async (t) => {
+  const warnings: object[] = []
+  const emu = await startEmulator({ frameDelayMs: 0, logger: { info: () => {}, warn: (obj: object) => { warnings.push(obj) } } })
+  t.after(() => emu.close())
+  // httpError belongs on the scenario; inside a step it used to be played as nothing at all.
+  const misplaced = { steps: [{ httpError: { status: 429, type: 'ThrottlingException' } }] } as unknown as Scenario
+  assert.throws(() => emu.enqueue(misplaced), /step 0 must have exactly one of event, exception/)
+  assert.throws(() => emu.enqueue({ steps: [{ end: true, hang: true }] } as unknown as Scenario), /step 0/)
+  assert.equal(emu.requests.length, 0)
+  emu.setResponder(() => misplaced)
+  await assert.rejects(collect(sdk(t, emu, { maxAttempts: 1 })), { name: 'InternalServerException' })
+  assert.equal(await emu.waitForOutcome(1), 'error')
+  assert.equal(warnings.length, 1, 'the emulator logged why')
+})
+
 test('HTTP 429 is retried by the SDK: 3 requests with default maxAttempts', T, async (t) => {
   const emu = await setup(t)
   emu.setResponder(() => ({ httpError: { status: 429, type: 'ThrottlingException' }, steps: [] }))

@@ -72,6 +72,21 @@ const DEFAULT_LATENCY_MS = 250
  * Splits by code points so a surrogate pair (emoji) is never cut in half. ZWJ sequences may be split
  * between chunks, as real models do; concatenation restores them. '' gives [''] so a block keeps one delta.
  */
+const STEP_KINDS = ['event', 'exception', 'delayMs', 'reset', 'goaway', 'end', 'hang'] as const
+
+/**
+ * Throws for a step of no known kind (or of two), before anything is sent: such a step
+ * would otherwise be played as nothing at all, and the request would hang until its client
+ * gave up, far from the typo that caused it (`httpError` belongs on the scenario, not in a step).
+ */
+export function checkScenario (scenario: Scenario): void {
+  if (!Array.isArray(scenario.steps)) throw new Error('scenario needs a steps array')
+  for (const [i, step] of scenario.steps.entries()) {
+    const kinds = STEP_KINDS.filter(kind => step !== null && typeof step === 'object' && kind in step)
+    if (kinds.length !== 1) throw new Error(`scenario step ${i} must have exactly one of ${STEP_KINDS.join(', ')}; got ${JSON.stringify(step)}`)
+  }
+}
+
 export function chunkCodePoints (text: string, size: number): string[] {
   const points = Array.from(text)
   if (points.length === 0) return ['']

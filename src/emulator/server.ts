@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { planConverse } from './converse.js'
 import { playConverse, playStream, sendHttpError, type Finish } from './play.js'
 import { defaultResponder } from './responder.js'
-import type { Scenario } from './scenario.js'
+import { checkScenario, type Scenario } from './scenario.js'
 import { checkSigV4 } from './sigv4.js'
 import { ResponseSink, type Protocol } from './sink.js'
 import { createDualServer } from './transport.js'
@@ -65,8 +65,10 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     const refusal = opts.credentials !== undefined ? await checkSigV4(req, raw, opts.credentials) : undefined
     const parsed = parseJson(raw)
     const record: EmulatorRequest = {
-      id, operation, modelId, protocol, connection, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt,
+      id, operation, modelId, protocol, connection, body: parsed.ok ? parsed.value : raw, outcome: 'pending', startedAt, frames: 0,
     }
+    // Read live: backpressure tests watch it stop while the client reads nothing.
+    Object.defineProperty(record, 'frames', { get: () => sink.writes, enumerable: true })
     requests.push(record)
     open++
     changes.emit('change')
@@ -97,6 +99,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     const finish = (f: Finish): void => settle(f)
     try {
       const scenario = queue.shift() ?? await responder({ id, operation, modelId, body: record.body, promptCache })
+      checkScenario(scenario)
       if (operation === 'converse') await playConverse(sink, planConverse(scenario, frameDelayMs), finish)
       else await playStream(sink, scenario, frameDelayMs, finish)
     } catch (err) {
@@ -155,7 +158,11 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     url,
     port,
     requests,
-    enqueue: (...scenarios) => { queue.push(...scenarios) },
+    enqueue: (...scenarios) => {
+      // Checked here too, so a malformed scenario fails where the test enqueues it.
+      for (const scenario of scenarios) checkScenario(scenario)
+      queue.push(...scenarios)
+    },
     setResponder: (fn) => { responder = fn },
     waitForRequests: (count, timeoutMs = DEFAULT_WAIT_MS) =>
       waitFor(() => (requests.length >= count ? [...requests] : undefined), timeoutMs, `${count} request(s)`),

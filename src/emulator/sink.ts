@@ -10,6 +10,7 @@ export class ResponseSink {
   readonly #res: ServerResponse | Http2ServerResponse
   readonly #closeWaiters = new Set<() => void>()
   #closed = false
+  #writes = 0
 
   constructor (res: ServerResponse | Http2ServerResponse, protocol: Protocol) {
     this.#res = res
@@ -24,6 +25,9 @@ export class ResponseSink {
   }
 
   get closed (): boolean { return this.#closed }
+
+  /** Chunks handed to the response so far (each event-stream frame is one). */
+  get writes (): number { return this.#writes }
 
   get headersSent (): boolean { return this.#res.headersSent }
 
@@ -47,6 +51,7 @@ export class ResponseSink {
   /** Resolves true once the chunk is accepted (after 'drain' if needed), false if the client left. */
   write (chunk: Uint8Array): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false)
+    this.#writes++
     // The two write() overload sets don't unify in TypeScript; both accept a Uint8Array.
     const accepted = this.protocol === 'h2'
       ? (this.#res as Http2ServerResponse).write(chunk)

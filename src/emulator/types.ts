@@ -19,6 +19,8 @@ export interface EmulatorRequest {
    * aborted: the client went away first; reset: a reset step ran; error: an HTTP error was answered.
    */
   outcome: 'pending' | 'completed' | 'aborted' | 'reset' | 'error'
+  /** Event-stream frames written so far (backpressure tests watch it stop). */
+  readonly frames: number
   startedAt: number
   endedAt?: number
 }
@@ -72,7 +74,7 @@ export interface Emulator {
   url: string
   port: number
   readonly requests: EmulatorRequest[]
-  /** FIFO, one scenario per next incoming model request; when empty the responder answers. */
+  /** FIFO, one scenario per next incoming model request; when empty the responder answers. Throws for a malformed scenario. */
   enqueue (...scenarios: Scenario[]): void
   setResponder (fn: Responder): void
   /** Resolves with the log once it holds `count` requests; rejects after `timeoutMs` (default 5000). */
