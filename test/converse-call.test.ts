@@ -8,31 +8,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ThrottlingException, ValidationException, type BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import { openConverseStream, type ConverseStreamInput } from '../src/bedrock/converse-call.js'
-import { relayConverseStream, type StreamSummary } from '../src/bedrock/relay.js'
 import { loadConfig } from '../src/config.js'
 import { textScenario, type Emulator, type Scenario } from '../src/emulator/index.js'
-import type { RelayEvent } from '../src/events.js'
 import { emulatorClient, startTestEmulator } from './helper.js'
-
-const silent = { info () {}, warn () {}, error () {} }
-
-async function relay (client: BedrockRuntimeClient, input: ConverseStreamInput): Promise<{ events: RelayEvent[], summary: StreamSummary | undefined }> {
-  const events: RelayEvent[] = []
-  let summary: StreamSummary | undefined
-  await relayConverseStream({
-    client,
-    input,
-    streamId: 's1',
-    controller: new AbortController(),
-    firstEventTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-    log: silent,
-    emit: e => events.push(e),
-    waitForRoom: () => undefined,
-    onFinish: s => { summary = s },
-  })
-  return { events, summary }
-}
+import { relayOnce, SIMPLE_INPUT } from './support/relay.js'
 
 /** A client of each kind, and a count of the calls that went through the SDK's middleware stack. */
 function clients (emulator: Emulator, overrides: BedrockRuntimeClientConfig = {}): { direct: BedrockRuntimeClient, sdk: BedrockRuntimeClient, pipelineRuns: Map<BedrockRuntimeClient, number> } {
@@ -48,8 +27,6 @@ function clients (emulator: Emulator, overrides: BedrockRuntimeClientConfig = {}
   }
   return { direct, sdk, pipelineRuns }
 }
-
-const simple = (modelId = 'test.model-v1:0'): ConverseStreamInput => ({ modelId, messages: [{ role: 'user', content: [{ text: 'hi' }] }] })
 
 // Every member kind the proxy can send: blobs (a Buffer and a plain Uint8Array), documents
 // (tool input, JSON results, schemas, extra model fields), nested unions.
@@ -86,7 +63,7 @@ test('a direct call sends Bedrock what the SDK sends: the same model id in the p
   for (const modelId of ['test.model-v1:0', 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.test.model-v1:0']) {
     for (const client of [sdk, direct]) {
       emulator.enqueue(textScenario('an answer'))
-      const { summary } = await relay(client, rich(modelId))
+      const { summary } = await relayOnce(client, rich(modelId))
       assert.equal(summary?.outcome, 'completed', `${modelId}: the emulator accepted the request and its signature`)
     }
     const [viaSdk, viaDirect] = emulator.requests.slice(-2)
@@ -104,7 +81,7 @@ test('direct calls skip the SDK\'s per-call middleware pipeline; BEDROCK_CALLS=s
   for (let i = 0; i < 3; i++) {
     for (const client of [direct, sdk]) {
       emulator.enqueue(textScenario('hello'))
-      const { summary } = await relay(client, simple())
+      const { summary } = await relayOnce(client, SIMPLE_INPUT)
       assert.equal(summary?.outcome, 'completed')
     }
   }
@@ -133,7 +110,7 @@ test('failures are retried as the SDK retries them and end the same way, for eac
     for (const client of [sdk, direct]) {
       emulator.reset()
       emulator.enqueue(...scenarios())
-      const { events, summary } = await relay(client, simple())
+      const { events, summary } = await relayOnce(client, SIMPLE_INPUT)
       results.push({ events: events.map(e => e.type === 'usage' ? { type: 'usage' } : e), attempts: summary?.upstreamAttempts, outcome: summary?.outcome, requests: emulator.requests.length })
     }
     const [viaSdk, viaDirect] = results
@@ -142,10 +119,10 @@ test('failures are retried as the SDK retries them and end the same way, for eac
   // The thrown errors are the SDK's classes, with its metadata.
   emulator.reset()
   emulator.enqueue(http(429, 'ThrottlingException', 'slow down'), http(429, 'ThrottlingException', 'slow down'))
-  await assert.rejects(openConverseStream(direct, simple(), new AbortController().signal),
+  await assert.rejects(openConverseStream(direct, SIMPLE_INPUT, new AbortController().signal),
     (err: unknown) => err instanceof ThrottlingException && err.$metadata.attempts === 2 && err.$metadata.httpStatusCode === 429 && err.message === 'slow down')
   emulator.enqueue(http(400, 'ValidationException', 'bad input'))
-  await assert.rejects(openConverseStream(direct, simple(), new AbortController().signal),
+  await assert.rejects(openConverseStream(direct, SIMPLE_INPUT, new AbortController().signal),
     (err: unknown) => err instanceof ValidationException && err.$metadata.attempts === 1 && err.$fault === 'client')
 })
 
@@ -156,7 +133,7 @@ test('a host clock ten minutes slow: the first attempt is refused, the retry sig
     t.after(() => client.destroy())
     emulator.reset()
     emulator.enqueue(textScenario('on time'))
-    const { events, summary } = await relay(client, simple())
+    const { events, summary } = await relayOnce(client, SIMPLE_INPUT)
     assert.equal(summary?.outcome, 'completed', bedrockCalls)
     assert.equal(summary?.upstreamAttempts, 2, `${bedrockCalls}: one refused, one accepted`)
     assert.equal(events.filter(e => e.type === 'text').map(e => (e.data as { text: string }).text).join(''), 'on time')
@@ -169,7 +146,7 @@ test('a client that signs with a Bedrock API key (bearer auth) goes the SDK\'s w
   const { direct, pipelineRuns } = clients(emulator, { token: { token: 'bedrock-api-key-for-tests' }, authSchemePreference: ['httpBearerAuth'] })
   t.after(() => direct.destroy())
   emulator.enqueue(textScenario('hello'))
-  const { summary } = await relay(direct, simple())
+  const { summary } = await relayOnce(direct, SIMPLE_INPUT)
   assert.equal(summary?.outcome, 'completed')
   assert.equal(pipelineRuns.get(direct), 1)
 })

@@ -8,32 +8,11 @@ import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { ConverseStreamCommand, ThrottlingException, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import { eventStreamSerdeProvider as sdkEventStreamSerde } from '@smithy/core/event-streams'
-import { relayConverseStream, type StreamSummary } from '../src/bedrock/relay.js'
 import { UpstreamEventStream } from '../src/bedrock/upstream-stream.js'
 import { createBedrockClient } from '../src/bedrock/client.js'
 import { encodeEventFrame, encodeExceptionFrame, messageScenario, textScenario, type Emulator, type Scenario } from '../src/emulator/index.js'
-import type { RelayEvent } from '../src/events.js'
 import { emulatorClient, startTestEmulator } from './helper.js'
-
-const silent = { info () {}, warn () {}, error () {} }
-
-async function relayWith (client: BedrockRuntimeClient): Promise<{ events: RelayEvent[], summary: StreamSummary | undefined }> {
-  const events: RelayEvent[] = []
-  let summary: StreamSummary | undefined
-  await relayConverseStream({
-    client,
-    input: { modelId: 'test.model-v1:0', messages: [{ role: 'user', content: [{ text: 'hi' }] }] },
-    streamId: 's1',
-    controller: new AbortController(),
-    firstEventTimeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-    log: silent,
-    emit: e => events.push(e),
-    waitForRoom: () => undefined,
-    onFinish: s => { summary = s },
-  })
-  return { events, summary }
-}
+import { relayOnce } from './support/relay.js'
 
 /** The same call through the SDK's own event-stream decoding: the reference. */
 function sdkDecodingClient (emulator: Emulator, http: 'http1' | 'http2'): BedrockRuntimeClient {
@@ -77,8 +56,8 @@ for (const http of ['http1', 'http2'] as const) {
     t.after(() => { ours.destroy(); reference.destroy() })
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
       emulator.enqueue(scenario(), scenario())
-      const a = await relayWith(ours)
-      const b = await relayWith(reference)
+      const a = await relayOnce(ours)
+      const b = await relayOnce(reference)
       assert.deepEqual(a.events, b.events, `${name}: the same events`)
       assert.equal(a.summary?.outcome, b.summary?.outcome, `${name}: the same outcome`)
       assert.equal(a.summary?.errorCode, b.summary?.errorCode, `${name}: the same error code`)
@@ -112,7 +91,7 @@ test('a throttling exception in the first frame is retried by the SDK, and throw
   t.after(() => client.destroy())
   const throttled = (): Scenario => ({ steps: [{ exception: 'throttlingException', message: 'slow down' }] })
   emulator.enqueue(throttled(), textScenario('after a retry'))
-  const retried = await relayWith(client)
+  const retried = await relayOnce(client)
   assert.equal(retried.summary?.outcome, 'completed')
   assert.equal(retried.summary?.upstreamAttempts, 2)
   assert.equal(retried.events.filter(e => e.type === 'text').map(e => (e.data as { text: string }).text).join(''), 'after a retry')
@@ -179,7 +158,7 @@ test('frames cut anywhere across chunks, or many to a chunk, decode to the same 
     'everything in one chunk': [bytes],
   }
   for (const [name, chunks] of Object.entries(cuts)) {
-    const { events, summary } = await relayWith(await rawUpstream(t, chunks))
+    const { events, summary } = await relayOnce(await rawUpstream(t, chunks))
     assert.equal(summary?.outcome, 'completed', name)
     assert.equal(events.filter(e => e.type === 'text').map(e => (e.data as { text: string }).text).join(''), text, name)
     assert.deepEqual(events.slice(-3).map(e => e.type), ['stop', 'usage', 'done'], name)
@@ -197,7 +176,7 @@ test('a corrupt frame, or a body that ends inside a frame, is an error event aft
     'a body that ends inside a frame': [bytes.subarray(0, bytes.length - 5)],
   }
   for (const [name, chunks] of Object.entries(cases)) {
-    const { events, summary } = await relayWith(await rawUpstream(t, chunks))
+    const { events, summary } = await relayOnce(await rawUpstream(t, chunks))
     assert.equal(summary?.outcome, 'error', name)
     // The text before it was relayed, then the error, then usage estimated from it (marked partial).
     assert.ok(events.some(e => e.type === 'text'), `${name}: the text before it was relayed`)
