@@ -1,7 +1,8 @@
 // Opens one ConverseStream call (issue 10). The SDK's per-call pipeline (a middleware
 // stack resolved per call, the request serialised by walking the operation's schema,
 // endpoint and auth scheme resolved again, copies of the whole client config) was the
-// largest block of the proxy's CPU per stream: about as much as relaying 15 tokens.
+// largest block of the proxy's CPU per stream: 0.4 to 1.4 ms a call in the benchmark
+// (BEDROCK_CALLS=sdk against this), as much as relaying 15 to 50 tokens.
 // None of it can change between two calls of one client, so this module asks the SDK
 // once, per client, what it would do (the endpoint from its rules, its SigV4 signer
 // and credential chain, its retry strategy, its HTTP handler) and then does only the
