@@ -29,7 +29,7 @@ export interface StreamSummary {
   outputTokens?: number
   cacheReadInputTokens?: number
   cacheWriteInputTokens?: number
-  /** HTTP attempts the SDK made (its retries included), when it reported them ($metadata.attempts). */
+  /** HTTP attempts made, retries included (the SDK's retry strategy), when known. */
   upstreamAttempts?: number
   durationMs: number
   /** The token counts are estimates (Bedrock's metadata never came). */

@@ -82,7 +82,7 @@ export class ProxyMetrics {
       cacheWrite: tokens('bsp_cache_write_input_tokens_total', 'Cache-write input'),
     }
     this.#upstreamCalls = new Counter({ name: 'bsp_upstream_calls_total', help: 'Bedrock calls made (ConverseStream and Converse).', labelNames: ['model'], registers })
-    this.#upstreamRetries = new Counter({ name: 'bsp_upstream_retries_total', help: 'Retries the AWS SDK made inside those calls ($metadata.attempts - 1).', labelNames: ['model'], registers })
+    this.#upstreamRetries = new Counter({ name: 'bsp_upstream_retries_total', help: 'Retries inside those calls, by the AWS SDK\'s retry strategy (attempts - 1).', labelNames: ['model'], registers })
     this.#refusals = new Counter({ name: 'bsp_refusals_total', help: 'Error answers (4xx/5xx) sent before any stream started, by error code.', labelNames: ['code'], registers })
     this.#heartbeats = new Counter({ name: 'bsp_heartbeats_total', help: 'Heartbeat comments (: ping) written to streams.', registers })
   }
