@@ -50,6 +50,12 @@ export interface LoadResult {
   ttfbMs: Percentiles
   ttftMs: Percentiles
   addedMs: Percentiles
+  /**
+   * How long the emulator's stamped HTTP/2 writes waited in the emulator before leaving it
+   * (sampled, src/emulator/stamp.ts): part of addedMs that is the harness's. None (count 0)
+   * over HTTP/1.1, where a write leaves at once.
+   */
+  emulatorSendDelayMs: Percentiles
   /** CPU seconds used in the window. */
   cpuS: { server: number, emulator: number, client: number, others: Record<string, number>, machine: number }
   rssBytes: { idle: number, peak: number }

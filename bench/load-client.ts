@@ -61,14 +61,19 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   }
   let start: Snapshot | undefined
   let end: Snapshot | undefined
+  // The emulator's own wait before its HTTP/2 writes leave (src/emulator/stamp.ts), over the
+  // window: read once at its start (which empties it) and once at its end.
+  let sendDelays: Promise<number[]> = Promise.resolve([])
   let peakRss = idleRss
   let sampler: NodeJS.Timeout | undefined
   const opened = setTimeout(() => {
     start = snapshot()
+    takeSendDelays(job.target.emulatorUrl).catch(() => {}) // emptied: the window starts now
     sampler = setInterval(() => { peakRss = Math.max(peakRss, rssBytes(serverPid) ?? 0) }, RSS_SAMPLE_MS)
   }, windowStartPlanned - t0)
   const closed = setTimeout(() => {
     end = snapshot()
+    sendDelays = takeSendDelays(job.target.emulatorUrl)
     clearInterval(sampler)
   }, windowEndPlanned - t0)
 
@@ -120,8 +125,19 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
     ttfbMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstByteAt)).map((s) => s.firstByteAt - s.startedAt)),
     ttftMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstTokenAt)).map((s) => s.firstTokenAt - s.startedAt)),
     addedMs: summarize(windowLatencies),
+    emulatorSendDelayMs: summarize(await sendDelays),
     cpuS: { server: end.server - start.server, emulator: end.emulator - start.emulator, client: end.client - start.client, others, machine: end.machine - start.machine },
     rssBytes: { idle: idleRss, peak: peakRss },
+  }
+}
+
+/** The emulator's send-delay samples since the last read; none when it cannot say. */
+async function takeSendDelays (emulatorUrl: string): Promise<number[]> {
+  try {
+    const body = await (await fetch(`${emulatorUrl}/send-delays`, { signal: AbortSignal.timeout(10_000) })).json() as { ms?: unknown }
+    return Array.isArray(body.ms) ? body.ms.filter((v): v is number => typeof v === 'number') : []
+  } catch {
+    return []
   }
 }
 

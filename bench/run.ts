@@ -59,6 +59,13 @@ How each number is measured:
   at microsecond resolution); the client parses each path's own wire format (eventsource-parser)
   and takes **added latency per token** = receive time - send time: everything between the
   emulator's write and the client's read (SDK decoding, the server, both loopback hops).
+  **Of which in the emulator**: over HTTP/2, Node sends what the emulator wrote at the end of
+  its event-loop turn, not at the write, so a token stamped in a busy turn waits in the
+  emulator for the rest of it; the emulator times that wait on one token in eight (a JS
+  immediate queued after the write runs right after the flush) and the client reads it over
+  the window (\`GET /send-delays\`). It is the harness's share of the added latency of
+  the paths with an HTTP/2 upstream (this proxy by default, the obvious relay, SDK direct);
+  over HTTP/1.1 (Portkey, the AI SDK route, \`BEDROCK_HTTP=http1\`) a write leaves at once.
 - **C** streams are kept open: each of C workers runs streams back to back, started spread over
   one stream's length. A warm-up runs first; only the window counts. **tokens/s**: tokens
   received in the window / its length; **at model pace**: what C streams at the emulator's pace

@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { formatStamp, readStamps, startEmulator, stampedScenario, wallClockMs } from '../src/emulator/index.js'
 
 test('formatStamp and readStamps round-trip, several stamps in one text', () => {
@@ -57,4 +58,28 @@ test('/stamped with a slow first token: the first delta comes after the extra de
   }
   assert.equal(texts.length, 2)
   assert.ok((readStamps(texts[0] ?? '')[0] ?? 0) - sentAt >= 200)
+})
+
+test('send delays: one stamped HTTP/2 write in eight is timed until it leaves the emulator, none over HTTP/1.1; a read empties them', { timeout: 15_000 }, async (t) => {
+  const emu = await startEmulator({ frameDelayMs: 0 })
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
+  const h2 = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials }) // the SDK's default: HTTP/2
+  const h1 = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials, requestHandler: new NodeHttpHandler() })
+  t.after(async () => { h1.destroy(); h2.destroy(); await emu.close() })
+  const stream = async (client: BedrockRuntimeClient): Promise<number> => {
+    const res = await client.send(new ConverseStreamCommand({ modelId: 'bench', messages: [{ role: 'user', content: [{ text: '/stamped 16 1' }] }] }))
+    let deltas = 0
+    for await (const event of res.stream ?? []) if (event.contentBlockDelta !== undefined) deltas++
+    return deltas
+  }
+  const take = async (): Promise<number[]> => ((await (await fetch(`${emu.url}/send-delays`)).json()) as { ms: number[] }).ms
+
+  assert.equal(await stream(h2), 16)
+  const timed = await take()
+  assert.equal(timed.length, 2)
+  for (const ms of timed) assert.ok(ms >= 0 && ms < 1000, String(ms))
+  assert.deepEqual(await take(), [])
+
+  assert.equal(await stream(h1), 16)
+  assert.deepEqual(await take(), [])
 })

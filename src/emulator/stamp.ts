@@ -37,6 +37,36 @@ export interface StampedScenarioOptions {
   firstTokenDelayMs?: number
 }
 
+/**
+ * How long the emulator's own stamped writes wait inside it before they leave, sampled.
+ * Over HTTP/2, Node does not send what a stream writes at write(): nghttp2's output is
+ * flushed from a native immediate at the end of the event-loop turn, so a token stamped
+ * early in a busy turn (many timers firing, requests to read) waits for the rest of it,
+ * and the client counts that wait as added latency. A JS immediate queued right after the
+ * write runs just after that flush, so it measures the wait. Over HTTP/1.1 the bytes reach
+ * the socket before the timer's callback returns: there is nothing to measure.
+ */
+export class SendDelays {
+  #writes = 0
+  #samples: number[] = []
+
+  /** @param every one write in `every` is timed; @param max samples kept until taken */
+  constructor (readonly every = 8, readonly max = 200_000) {}
+
+  /** Right after an HTTP/2 write of a frame stamped `stampMs`. */
+  afterWrite (stampMs: number): void {
+    if (++this.#writes % this.every !== 0 || this.#samples.length >= this.max) return
+    setImmediate(() => this.#samples.push(wallClockMs() - stampMs))
+  }
+
+  /** The samples since the last take, in ms. */
+  take (): number[] {
+    const samples = this.#samples
+    this.#samples = []
+    return samples
+  }
+}
+
 /** messageStart, `tokens` stamped text deltas, then the usual stop and metadata frames. */
 export function stampedScenario (tokens: number, opts: StampedScenarioOptions = {}): Scenario {
   const count = Math.max(1, Math.floor(tokens))
