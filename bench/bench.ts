@@ -206,7 +206,7 @@ async function runGroup (path: PathId, concurrency: number, env: Record<string, 
       await runClient(job, cpu, timeoutMs, (m) => { if (m.type === 'load') result = m })
       if (result === undefined) throw new Error('load client printed no result')
       options.log(`  ${path} C=${concurrency} ${tokens} tokens: ${Math.round(result.tokensPerS)} tokens/s, added p50 ${result.addedMs.p50.toFixed(2)} p99 ${result.addedMs.p99.toFixed(2)} ms` +
-        `${result.emulatorSendDelayMs.count > 0 ? ` (emulator's own ${result.emulatorSendDelayMs.p50.toFixed(2)} / ${result.emulatorSendDelayMs.p99.toFixed(2)})` : ''}, ` +
+        `${result.emulatorWaitMs.count > 0 ? ` (from the stamp ${result.addedFromStampMs.p50.toFixed(2)} / ${result.addedFromStampMs.p99.toFixed(2)})` : ''}, ` +
         `${result.incomplete} incomplete of ${result.streamsStarted}, server CPU ${(100 * result.cpuS.server / result.windowS).toFixed(0)}%`)
       runs.push(result)
     }

@@ -49,13 +49,19 @@ export interface LoadResult {
   tokensPerS: number
   ttfbMs: Percentiles
   ttftMs: Percentiles
-  addedMs: Percentiles
   /**
-   * How long the emulator's stamped HTTP/2 writes waited in the emulator before leaving it
-   * (sampled, src/emulator/stamp.ts): part of addedMs that is the harness's. None (count 0)
+   * Receive time minus the time the token left the emulator: its stamp, plus, over HTTP/2,
+   * what it waited in the emulator for the end of its event-loop turn (emulatorWaitMs).
+   */
+  addedMs: Percentiles
+  /** Receive time minus the stamp alone (what addedMs was before the emulator's wait was known). */
+  addedFromStampMs: Percentiles
+  /**
+   * How long the tokens the emulator sent over HTTP/2 waited in it before leaving
+   * (src/emulator/stamp.ts, SendLog): the harness's, not counted in addedMs. None (count 0)
    * over HTTP/1.1, where a write leaves at once.
    */
-  emulatorSendDelayMs: Percentiles
+  emulatorWaitMs: Percentiles
   /** CPU seconds used in the window. */
   cpuS: { server: number, emulator: number, client: number, others: Record<string, number>, machine: number }
   rssBytes: { idle: number, peak: number }

@@ -46,9 +46,9 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   const abort = new AbortController()
   const hardStop = setTimeout(() => abort.abort(), windowEndPlanned + job.drainMs - t0)
 
-  // Per token: arrival time and latency; filtered to the window once its real edges are known.
+  // Per token: arrival time and stamp; filtered to the window once its real edges are known.
   const arrivals: number[] = []
-  const latencies: number[] = []
+  const stamps: number[] = []
   const streams: StreamRecord[] = []
 
   interface Snapshot { at: number, server: number, emulator: number, client: number, others: Record<string, number>, machine: number }
@@ -61,19 +61,14 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   }
   let start: Snapshot | undefined
   let end: Snapshot | undefined
-  // The emulator's own wait before its HTTP/2 writes leave (src/emulator/stamp.ts), over the
-  // window: read once at its start (which empties it) and once at its end.
-  let sendDelays: Promise<number[]> = Promise.resolve([])
   let peakRss = idleRss
   let sampler: NodeJS.Timeout | undefined
   const opened = setTimeout(() => {
     start = snapshot()
-    takeSendDelays(job.target.emulatorUrl).catch(() => {}) // emptied: the window starts now
     sampler = setInterval(() => { peakRss = Math.max(peakRss, rssBytes(serverPid) ?? 0) }, RSS_SAMPLE_MS)
   }, windowStartPlanned - t0)
   const closed = setTimeout(() => {
     end = snapshot()
-    sendDelays = takeSendDelays(job.target.emulatorUrl)
     clearInterval(sampler)
   }, windowEndPlanned - t0)
 
@@ -82,9 +77,9 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
     streams.push(record)
     const outcome: StreamOutcome = await path.openStream(job.target, prompt, {
       firstByte: (at) => { if (Number.isNaN(record.firstByteAt)) record.firstByteAt = at },
-      tokens: (stamps, at) => {
+      tokens: (tokenStamps, at) => {
         if (Number.isNaN(record.firstTokenAt)) record.firstTokenAt = at
-        for (const stamp of stamps) { arrivals.push(at); latencies.push(at - stamp) }
+        for (const stamp of tokenStamps) { arrivals.push(at); stamps.push(stamp) }
       },
     }, abort.signal)
     record.ok = outcome.ok
@@ -105,8 +100,21 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
 
   const inWindow = (t: number): boolean => t >= (start?.at ?? 0) && t < (end?.at ?? 0)
   const windowStreams = streams.filter((s) => inWindow(s.startedAt))
+  // Added latency from when each token left the emulator: its stamp, plus what it waited in
+  // the emulator when it went over HTTP/2 (src/emulator/stamp.ts, SendLog).
+  const waited = await emulatorWaits(job.target.emulatorUrl, t0)
   const windowLatencies: number[] = []
-  for (let i = 0; i < arrivals.length; i++) if (inWindow(arrivals[i] ?? 0)) windowLatencies.push(latencies[i] ?? 0)
+  const fromStamp: number[] = []
+  const emulatorWaitsMs: number[] = []
+  for (let i = 0; i < arrivals.length; i++) {
+    const at = arrivals[i] ?? 0
+    if (!inWindow(at)) continue
+    const stamp = stamps[i] ?? 0
+    const wait = waited.get(stamp)
+    if (wait !== undefined) emulatorWaitsMs.push(wait)
+    windowLatencies.push(at - stamp - (wait ?? 0))
+    fromStamp.push(at - stamp)
+  }
   const windowS = (end.at - start.at) / 1000
   const others: Record<string, number> = {}
   for (const name of Object.keys(end.others)) others[name] = (end.others[name] ?? 0) - (start.others[name] ?? 0)
@@ -125,20 +133,21 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
     ttfbMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstByteAt)).map((s) => s.firstByteAt - s.startedAt)),
     ttftMs: summarize(windowStreams.filter((s) => !Number.isNaN(s.firstTokenAt)).map((s) => s.firstTokenAt - s.startedAt)),
     addedMs: summarize(windowLatencies),
-    emulatorSendDelayMs: summarize(await sendDelays),
+    addedFromStampMs: summarize(fromStamp),
+    emulatorWaitMs: summarize(emulatorWaitsMs),
     cpuS: { server: end.server - start.server, emulator: end.emulator - start.emulator, client: end.client - start.client, others, machine: end.machine - start.machine },
     rssBytes: { idle: idleRss, peak: peakRss },
   }
 }
 
-/** The emulator's send-delay samples since the last read; none when it cannot say. */
-async function takeSendDelays (emulatorUrl: string): Promise<number[]> {
-  try {
-    const body = await (await fetch(`${emulatorUrl}/send-delays`, { signal: AbortSignal.timeout(10_000) })).json() as { ms?: unknown }
-    return Array.isArray(body.ms) ? body.ms.filter((v): v is number => typeof v === 'number') : []
-  } catch {
-    return []
-  }
+/** Stamp -> ms the token waited in the emulator, for the tokens it sent over HTTP/2 since `sinceMs`. */
+async function emulatorWaits (emulatorUrl: string, sinceMs: number): Promise<Map<number, number>> {
+  const waits = new Map<number, number>()
+  const res = await fetch(`${emulatorUrl}/sent?since=${sinceMs}`, { signal: AbortSignal.timeout(30_000) })
+  if (!res.ok) throw new Error(`emulator /sent: HTTP ${res.status}`)
+  const { pairs } = await res.json() as { pairs: number[] }
+  for (let i = 0; i + 1 < pairs.length; i += 2) waits.set(pairs[i] ?? 0, pairs[i + 1] ?? 0)
+  return waits
 }
 
 async function runHold (job: HoldJob): Promise<void> {

@@ -47,8 +47,8 @@ function bound (g: RunGroup, r: LoadResult): string {
 }
 
 /** The emulator's own wait before its HTTP/2 writes leave; none over HTTP/1.1 (job.ts). */
-function sendDelay (r: LoadResult): string {
-  const d = r.emulatorSendDelayMs as LoadResult['emulatorSendDelayMs'] | undefined // absent in runs before it was measured
+function emulatorWait (r: LoadResult): string {
+  const d = r.emulatorWaitMs as LoadResult['emulatorWaitMs'] | undefined // absent in runs before it was measured
   return d === undefined || d.count === 0 ? 'none (HTTP/1.1)' : `${ms(d.p50)} / ${ms(d.p99)}`
 }
 
@@ -57,9 +57,9 @@ function throughputTable (groups: RunGroup[], frameDelayMs: number): string {
     const r = g.runs.at(-1)
     if (r === undefined) return ''
     return `| ${g.label} | ${g.concurrency} | ${n(r.tokensPerS)} | ${n(tokensPerCoreS(r))} | ${n(pacedTokensPerS(r, frameDelayMs))} | ${ms(r.ttfbMs.p50)} / ${ms(r.ttfbMs.p99)} | ${ms(r.ttftMs.p50)} / ${ms(r.ttftMs.p99)} | ` +
-      `${ms(r.addedMs.p50)} / ${ms(r.addedMs.p90)} / ${ms(r.addedMs.p99)} | ${sendDelay(r)} | ${r.incomplete} of ${r.streamsStarted} | ${bound(g, r)} |`
+      `${ms(r.addedMs.p50)} / ${ms(r.addedMs.p90)} / ${ms(r.addedMs.p99)} | ${emulatorWait(r)} | ${r.incomplete} of ${r.streamsStarted} | ${bound(g, r)} |`
   })
-  return ['| path | C | tokens/s | tokens per CPU-second of the server | at model pace | TTFB p50 / p99 ms | first token p50 / p99 ms | added latency per token p50 / p90 / p99 ms | of which in the emulator p50 / p99 ms | incomplete | limit |',
+  return ['| path | C | tokens/s | tokens per CPU-second of the server | at model pace | TTFB p50 / p99 ms | first token p50 / p99 ms | added latency per token p50 / p90 / p99 ms | wait in the emulator (not counted) p50 / p99 ms | incomplete | limit |',
     '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n')
 }
 

@@ -57,15 +57,16 @@ Node's own type stripping, so no path pays for a runtime transpiler):
 How each number is measured:
 - The emulator writes each token's text as its send time (\`/stamped N D\`: \`<t:ms>\`, wall clock
   at microsecond resolution); the client parses each path's own wire format (eventsource-parser)
-  and takes **added latency per token** = receive time - send time: everything between the
-  emulator's write and the client's read (SDK decoding, the server, both loopback hops).
-  **Of which in the emulator**: over HTTP/2, Node sends what the emulator wrote at the end of
-  its event-loop turn, not at the write, so a token stamped in a busy turn waits in the
-  emulator for the rest of it; the emulator times that wait on one token in eight (a JS
-  immediate queued after the write runs right after the flush) and the client reads it over
-  the window (\`GET /send-delays\`). It is the harness's share of the added latency of
-  the paths with an HTTP/2 upstream (this proxy by default, the obvious relay, SDK direct);
-  over HTTP/1.1 (Portkey, the AI SDK route, \`BEDROCK_HTTP=http1\`) a write leaves at once.
+  and takes **added latency per token** = receive time - the time the token left the emulator:
+  everything between the emulator and the client's read (SDK decoding, the server, both
+  loopback hops). Over HTTP/1.1 a token leaves at its write, so that is its stamp. Over HTTP/2
+  Node sends what a stream wrote only at the end of the event-loop turn, so a token stamped in
+  a busy emulator turn waits in the emulator for the rest of it: the emulator logs when each
+  turn's tokens left (a JS immediate queued after the turn's first stamped write runs right
+  after the flush; \`GET /sent\`), and the client measures from then. That wait, the
+  harness's own, is shown beside (**wait in the emulator**) and counted nowhere else; the paths
+  with an HTTP/2 upstream are this proxy by default, the obvious relay and SDK direct. Runs
+  before 2026-12-03 20:00 UTC measured from the stamp, that wait included.
 - **C** streams are kept open: each of C workers runs streams back to back, started spread over
   one stream's length. A warm-up runs first; only the window counts. **tokens/s**: tokens
   received in the window / its length; **at model pace**: what C streams at the emulator's pace

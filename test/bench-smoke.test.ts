@@ -31,8 +31,11 @@ test('bench harness, tiny: our proxy (its three surfaces) and the obvious relay,
     assert.equal(run.streamsOk, run.streamsStarted)
     assert.ok(run.tokens > 0, `${group.path}: tokens counted`)
     assert.equal(run.addedMs.count, run.tokens)
-    // Every path here calls the emulator over HTTP/2: the emulator's own wait is sampled.
-    assert.ok(run.emulatorSendDelayMs.count > 0 && run.emulatorSendDelayMs.p99 >= 0, `${group.path}: emulator send delays`)
+    // Every path here calls the emulator over HTTP/2: each token's wait in the emulator is
+    // known, and not counted as added latency.
+    assert.equal(run.emulatorWaitMs.count, run.tokens, `${group.path}: emulator waits`)
+    assert.equal(run.addedFromStampMs.count, run.tokens)
+    assert.ok(run.emulatorWaitMs.p50 >= 0 && run.addedFromStampMs.p50 >= run.addedMs.p50)
     assert.ok(Number.isFinite(run.addedMs.p50) && Number.isFinite(run.ttftMs.p50) && Number.isFinite(run.ttfbMs.p50))
     assert.ok(run.rssBytes.idle > 0 && run.rssBytes.peak > 0)
     assert.equal(group.fit, undefined) // one stream length: no fit

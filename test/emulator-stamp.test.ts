@@ -60,26 +60,41 @@ test('/stamped with a slow first token: the first delta comes after the extra de
   assert.ok((readStamps(texts[0] ?? '')[0] ?? 0) - sentAt >= 200)
 })
 
-test('send delays: one stamped HTTP/2 write in eight is timed until it leaves the emulator, none over HTTP/1.1; a read empties them', { timeout: 15_000 }, async (t) => {
+test('send log: every stamped token written over HTTP/2 is logged with how long it waited in the emulator, none over HTTP/1.1', { timeout: 15_000 }, async (t) => {
   const emu = await startEmulator({ frameDelayMs: 0 })
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
   const h2 = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials }) // the SDK's default: HTTP/2
   const h1 = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials, requestHandler: new NodeHttpHandler() })
   t.after(async () => { h1.destroy(); h2.destroy(); await emu.close() })
-  const stream = async (client: BedrockRuntimeClient): Promise<number> => {
-    const res = await client.send(new ConverseStreamCommand({ modelId: 'bench', messages: [{ role: 'user', content: [{ text: '/stamped 16 1' }] }] }))
-    let deltas = 0
-    for await (const event of res.stream ?? []) if (event.contentBlockDelta !== undefined) deltas++
-    return deltas
+  const stream = async (client: BedrockRuntimeClient): Promise<Array<{ stamp: number, receivedAt: number }>> => {
+    const res = await client.send(new ConverseStreamCommand({ modelId: 'bench', messages: [{ role: 'user', content: [{ text: '/stamped 6 1' }] }] }))
+    const tokens: Array<{ stamp: number, receivedAt: number }> = []
+    for await (const event of res.stream ?? []) {
+      const text = event.contentBlockDelta?.delta?.text
+      if (text !== undefined) tokens.push({ stamp: readStamps(text)[0] ?? Number.NaN, receivedAt: wallClockMs() })
+    }
+    return tokens
   }
-  const take = async (): Promise<number[]> => ((await (await fetch(`${emu.url}/send-delays`)).json()) as { ms: number[] }).ms
+  const sent = async (since: number): Promise<Map<number, number>> => {
+    const { pairs } = (await (await fetch(`${emu.url}/sent?since=${since}`)).json()) as { pairs: number[] }
+    const waits = new Map<number, number>()
+    for (let i = 0; i < pairs.length; i += 2) waits.set(pairs[i] ?? 0, pairs[i + 1] ?? 0)
+    return waits
+  }
 
-  assert.equal(await stream(h2), 16)
-  const timed = await take()
-  assert.equal(timed.length, 2)
-  for (const ms of timed) assert.ok(ms >= 0 && ms < 1000, String(ms))
-  assert.deepEqual(await take(), [])
+  const before = wallClockMs()
+  const overH2 = await stream(h2)
+  assert.equal(overH2.length, 6)
+  const waits = await sent(before)
+  assert.equal(waits.size, 6)
+  for (const { stamp, receivedAt } of overH2) {
+    const wait = waits.get(stamp) // keyed by the stamp exactly as the client reads it
+    assert.ok(wait !== undefined && wait >= 0 && stamp + wait <= receivedAt, `${stamp}: waited ${String(wait)}, received ${receivedAt}`)
+  }
+  // `since` leaves out what was stamped before it.
+  assert.equal((await sent(wallClockMs())).size, 0)
 
-  assert.equal(await stream(h1), 16)
-  assert.deepEqual(await take(), [])
+  const afterH2 = wallClockMs()
+  assert.equal((await stream(h1)).length, 6)
+  assert.equal((await sent(afterH2)).size, 0)
 })

@@ -4,7 +4,7 @@ import { encodeEventFrame, encodeExceptionFrame, eventMember } from './frames.js
 import type { ConversePlan } from './converse.js'
 import type { Scenario } from './scenario.js'
 import type { ResponseSink } from './sink.js'
-import { stampPayload, wallClockMs, type SendDelays } from './stamp.js'
+import { stampPayload, wallClockMs, type SendLog } from './stamp.js'
 
 /** How the emulator itself finished a response; a client that leaves first is recorded elsewhere. */
 export type Finish = 'completed' | 'reset' | 'error'
@@ -24,7 +24,7 @@ export function sendHttpError (sink: ResponseSink, status: number, type: string,
  * called before the final end/reset so the 'close' that follows is never taken for an abort.
  */
 export async function playStream (
-  sink: ResponseSink, scenario: Scenario, defaultFrameDelayMs: number, finish: (f: Finish) => void, sendDelays?: SendDelays
+  sink: ResponseSink, scenario: Scenario, defaultFrameDelayMs: number, finish: (f: Finish) => void, sendLog?: SendLog
 ): Promise<void> {
   if (scenario.httpError) {
     const { status, type, message } = scenario.httpError
@@ -43,7 +43,7 @@ export async function playStream (
       const stamp = scenario.stampText === true ? wallClockMs() : undefined
       const body = stamp !== undefined ? stampPayload(type, payload, stamp) : payload
       const written = sink.write(encodeEventFrame(type, body))
-      if (stamp !== undefined && body !== payload && sink.protocol === 'h2') sendDelays?.afterWrite(stamp)
+      if (stamp !== undefined && body !== payload && sink.protocol === 'h2') sendLog?.afterWrite(stamp)
       if (!await written) return
     } else if ('exception' in step) {
       const frame = encodeExceptionFrame(step.exception, step.message ?? `emulated ${step.exception}`)

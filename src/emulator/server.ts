@@ -8,7 +8,7 @@ import { playConverse, playStream, sendHttpError, type Finish } from './play.js'
 import { defaultResponder } from './responder.js'
 import { checkScenario, type Scenario } from './scenario.js'
 import { checkSigV4 } from './sigv4.js'
-import { SendDelays } from './stamp.js'
+import { SendLog } from './stamp.js'
 import { ResponseSink, type Protocol } from './sink.js'
 import { createDualServer } from './transport.js'
 import { validateConverseInput } from './validate.js'
@@ -43,8 +43,8 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
   // Calls answered in part and not ended: what /health reports as `open` (the benchmark
   // counts the upstream calls a server holds with it, whatever connections they share).
   let open = 0
-  // The benchmark's check on itself: how long stamped tokens wait in here (stamp.ts).
-  const sendDelays = new SendDelays()
+  // When each /stamped token left over HTTP/2 (stamp.ts): the benchmark measures from then.
+  const sendLog = new SendLog()
   // Which connection each request came on (an HTTP/1.1 socket, or an HTTP/2 session): a
   // client's connection reuse shows in the request log.
   const connections = new WeakMap<object, number>()
@@ -104,7 +104,7 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
       const scenario = queue.shift() ?? await responder({ id, operation, modelId, body: record.body, promptCache })
       checkScenario(scenario)
       if (operation === 'converse') await playConverse(sink, planConverse(scenario, frameDelayMs), finish)
-      else await playStream(sink, scenario, frameDelayMs, finish, sendDelays)
+      else await playStream(sink, scenario, frameDelayMs, finish, sendLog)
     } catch (err) {
       // A malformed scenario or a failing responder: the test author needs to see it in the log.
       logger?.warn({ id, err }, 'emulator scenario failed')
@@ -124,10 +124,11 @@ export async function startEmulator (opts: EmulatorOptions = {}): Promise<Emulat
     } else if (req.method === 'GET' && path === '/health') {
       sink.head(200, { 'content-type': 'application/json' })
       sink.end(JSON.stringify({ ok: true, open }))
-    } else if (req.method === 'GET' && path === '/send-delays') {
-      // Samples since the previous read (each read starts a new window), rounded to 10 us.
+    } else if (req.method === 'GET' && path === '/sent') {
+      // ?since=MS: [stamp, ms it waited here, ...] for the /stamped tokens written over HTTP/2.
+      const since = Number(new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('since') ?? 0)
       sink.head(200, { 'content-type': 'application/json' })
-      sink.end(JSON.stringify({ ms: sendDelays.take().map((v) => Math.round(v * 100) / 100) }))
+      sink.end(JSON.stringify({ pairs: sendLog.since(Number.isFinite(since) ? since : 0) }))
     } else {
       sendHttpError(sink, 404, 'UnknownOperationException', `No route for ${req.method ?? '?'} ${path}`)
     }

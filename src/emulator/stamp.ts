@@ -37,33 +37,56 @@ export interface StampedScenarioOptions {
   firstTokenDelayMs?: number
 }
 
-/**
- * How long the emulator's own stamped writes wait inside it before they leave, sampled.
- * Over HTTP/2, Node does not send what a stream writes at write(): nghttp2's output is
- * flushed from a native immediate at the end of the event-loop turn, so a token stamped
- * early in a busy turn (many timers firing, requests to read) waits for the rest of it,
- * and the client counts that wait as added latency. A JS immediate queued right after the
- * write runs just after that flush, so it measures the wait. Over HTTP/1.1 the bytes reach
- * the socket before the timer's callback returns: there is nothing to measure.
- */
-export class SendDelays {
-  #writes = 0
-  #samples: number[] = []
+/** The stamp as a client reads it back from the text (formatStamp rounds to the microsecond). */
+export function stampValue (ms: number): number {
+  return Number(ms.toFixed(3))
+}
 
-  /** @param every one write in `every` is timed; @param max samples kept until taken */
-  constructor (readonly every = 8, readonly max = 200_000) {}
+/**
+ * When each stamped token really left the emulator (issue 10's benchmark). Over HTTP/2,
+ * Node does not send what a stream writes at write(): nghttp2's output is flushed from a
+ * native immediate at the end of the event-loop turn, so a token stamped early in a busy
+ * turn (many timers firing, requests to read) waits in here for the rest of it, and a
+ * client that only read the stamp would count that wait as the server's. One JS immediate
+ * per turn, queued after the turn's first stamped write, runs right after those flushes:
+ * its time is when the turn's tokens left. The benchmark reads the log (GET /sent) and
+ * measures each token from then. Over HTTP/1.1 a write reaches the socket before the
+ * timer's callback returns: nothing is logged, and the stamp is the send time.
+ */
+export class SendLog {
+  // Flat pairs: the stamp as the client reads it, ms it waited here.
+  readonly #pairs: number[] = []
+  #turn: number[] = []
+  readonly #maxPairs: number
+
+  /** @param maxTokens tokens logged at most (a benchmark run's emulator is fresh per path) */
+  constructor (maxTokens = 2_000_000) {
+    this.#maxPairs = maxTokens * 2
+  }
 
   /** Right after an HTTP/2 write of a frame stamped `stampMs`. */
   afterWrite (stampMs: number): void {
-    if (++this.#writes % this.every !== 0 || this.#samples.length >= this.max) return
-    setImmediate(() => this.#samples.push(wallClockMs() - stampMs))
+    if (this.#turn.length === 0) setImmediate(this.#flushed)
+    this.#turn.push(stampMs)
   }
 
-  /** The samples since the last take, in ms. */
-  take (): number[] {
-    const samples = this.#samples
-    this.#samples = []
-    return samples
+  readonly #flushed = (): void => {
+    const sentAt = wallClockMs()
+    for (const stamp of this.#turn) {
+      if (this.#pairs.length >= this.#maxPairs) break
+      this.#pairs.push(stampValue(stamp), Math.round((sentAt - stamp) * 1000) / 1000)
+    }
+    this.#turn = []
+  }
+
+  /** [stamp, ms waited, ...] for the tokens stamped at or after `sinceMs`. */
+  since (sinceMs: number): number[] {
+    const out: number[] = []
+    for (let i = 0; i < this.#pairs.length; i += 2) {
+      const stamp = this.#pairs[i] ?? 0
+      if (stamp >= sinceMs) out.push(stamp, this.#pairs[i + 1] ?? 0)
+    }
+    return out
   }
 }
 
