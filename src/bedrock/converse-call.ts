@@ -28,7 +28,7 @@ import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError }
 import { EventStreamCodec } from '@smithy/eventstream-codec'
 import type { Message, ResponseMetadata, RetryErrorInfo, RetryErrorType, RetryToken, RetryStrategyV2 } from '@smithy/types'
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
-import { UpstreamEventStream } from './upstream-stream.js'
+import { UpstreamEventStream, eventOf } from './upstream-stream.js'
 
 export type ConverseStreamInput = ConverseStreamCommandInput & { modelId: string }
 
@@ -209,12 +209,9 @@ function blobsAsBase64 (this: Record<string, unknown>, key: string, value: unkno
 
 /** An event frame as the Converse union; an exception frame thrown as the SDK's class. */
 function unmarshal (message: Message, metadata: ResponseMetadata): ConverseStreamOutput {
+  const event = eventOf(message)
+  if (event !== undefined) return event
   const type = message.headers[':message-type']?.value
-  if (type === 'event') {
-    const eventType = String(message.headers[':event-type']?.value)
-    const payload: unknown = message.body.byteLength === 0 ? {} : JSON.parse(toUtf8(message.body))
-    return { [eventType]: payload } as unknown as ConverseStreamOutput
-  }
   if (type === 'exception') {
     const raw = String(message.headers[':exception-type']?.value ?? 'UnknownError')
     throw exceptionOf(raw.charAt(0).toUpperCase() + raw.slice(1), parseJson(toUtf8(message.body)), metadata)

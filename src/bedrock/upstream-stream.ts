@@ -217,17 +217,15 @@ export class UpstreamEventStream implements AsyncIterable<ConverseStreamOutput> 
     for (const message of messages) {
       const sink = this.#sink
       if (sink === undefined) return
-      const type = message.headers[':message-type']?.value
-      const eventType = message.headers[':event-type']?.value
-      if (type === 'event' && typeof eventType === 'string') {
-        let payload: unknown
-        try {
-          payload = message.body.byteLength === 0 ? {} : JSON.parse(toUtf8(message.body))
-        } catch (err) {
-          this.#fail(err)
-          return
-        }
-        sink.onEvent({ [eventType]: payload } as unknown as ConverseStreamOutput)
+      let event: ConverseStreamOutput | undefined
+      try {
+        event = eventOf(message)
+      } catch (err) {
+        this.#fail(err)
+        return
+      }
+      if (event !== undefined) {
+        sink.onEvent(event)
       } else {
         // An exception (or an unknown message type): the SDK builds the error it would
         // have thrown, with its own class; nothing after it is relayed.
@@ -236,7 +234,7 @@ export class UpstreamEventStream implements AsyncIterable<ConverseStreamOutput> 
         this.#sink = undefined
         this.#body.pause()
         this.#unmarshal(message).then(
-          () => settle?.(new Error(`unexpected event-stream message type ${String(type)}`)),
+          () => settle?.(new Error(`unexpected event-stream message type ${String(message.headers[':message-type']?.value)}`)),
           (err: unknown) => settle?.(err))
         return
       }
@@ -292,6 +290,19 @@ export class UpstreamEventStream implements AsyncIterable<ConverseStreamOutput> 
 }
 
 function ignore (): void {}
+
+/**
+ * An event frame as the member of the ConverseStream union it carries, `{ [event type]:
+ * its JSON body }` (the body already has the Converse shape: blobs stay base64, unknown
+ * members pass through); undefined for any other frame (an exception). Throws on a body
+ * that is not JSON.
+ */
+export function eventOf (message: Message): ConverseStreamOutput | undefined {
+  const eventType = message.headers[':event-type']?.value
+  if (message.headers[':message-type']?.value !== 'event' || typeof eventType !== 'string') return undefined
+  const payload: unknown = message.body.byteLength === 0 ? {} : JSON.parse(toUtf8(message.body))
+  return { [eventType]: payload } as unknown as ConverseStreamOutput
+}
 
 // Body -> its stream, for exposeUpstreamStreams (which sees the body, not the stream).
 const streams = new WeakMap<object, UpstreamEventStream>()
