@@ -4,7 +4,7 @@
 // against the emulator's send stamps. In a hold job, it opens N streams that wait on a
 // slow first token and keeps them until told `close` on stdin.
 import { createInterface } from 'node:readline'
-import { wallClockMs } from '../src/emulator/index.js'
+import { stampClockMs } from '../src/emulator/index.js'
 import type { ClientMessage, HoldJob, Job, LoadJob, LoadResult } from './job.js'
 import { PATHS } from './paths/index.js'
 import type { StreamOutcome } from './paths/types.js'
@@ -40,7 +40,7 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   const idleRss = rssBytes(serverPid) ?? 0
 
   const streamMs = (job.tokens + 4) * job.frameDelayMs
-  const t0 = wallClockMs()
+  const t0 = stampClockMs()
   const windowStartPlanned = t0 + Math.max(job.warmupMs, streamMs)
   const windowEndPlanned = windowStartPlanned + job.measureMs
   const abort = new AbortController()
@@ -57,7 +57,7 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
     const others: Record<string, number> = {}
     for (const [name, pid] of Object.entries(job.watch.others ?? {})) others[name] = cpuSeconds(pid) ?? 0
     const client = (own.user + own.system) / 1e6
-    return { at: wallClockMs(), server: job.watch.server !== undefined ? cpuSeconds(serverPid) ?? 0 : client, emulator: cpuSeconds(job.watch.emulator) ?? 0, client, others, machine: machineBusySeconds() }
+    return { at: stampClockMs(), server: job.watch.server !== undefined ? cpuSeconds(serverPid) ?? 0 : client, emulator: cpuSeconds(job.watch.emulator) ?? 0, client, others, machine: machineBusySeconds() }
   }
   let start: Snapshot | undefined
   let end: Snapshot | undefined
@@ -73,7 +73,7 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   }, windowEndPlanned - t0)
 
   async function oneStream (): Promise<void> {
-    const record: StreamRecord = { startedAt: wallClockMs(), firstByteAt: Number.NaN, firstTokenAt: Number.NaN, ok: false }
+    const record: StreamRecord = { startedAt: stampClockMs(), firstByteAt: Number.NaN, firstTokenAt: Number.NaN, ok: false }
     streams.push(record)
     const outcome: StreamOutcome = await path.openStream(job.target, prompt, {
       firstByte: (at) => { if (Number.isNaN(record.firstByteAt)) record.firstByteAt = at },
@@ -89,7 +89,7 @@ async function runLoad (job: LoadJob): Promise<LoadResult> {
   // Starts spread over one stream's length, so streams do not tick in lockstep.
   await Promise.all(Array.from({ length: job.concurrency }, async (_, i) => {
     await sleep((i / job.concurrency) * streamMs)
-    while (wallClockMs() < windowEndPlanned && !abort.signal.aborted) await oneStream()
+    while (stampClockMs() < windowEndPlanned && !abort.signal.aborted) await oneStream()
   }))
   clearTimeout(hardStop)
   clearTimeout(opened)
@@ -160,7 +160,7 @@ async function runHold (job: HoldJob): Promise<void> {
   let failed = 0
   let sent = 0
   const ends: Array<Promise<void>> = []
-  const started = wallClockMs()
+  const started = stampClockMs()
   // Opening: at most openConcurrency requests not yet answered by a first byte or a
   // short wait (paths that send nothing before the first token answer no byte at all).
   let next = 0
@@ -182,7 +182,7 @@ async function runHold (job: HoldJob): Promise<void> {
       clearTimeout(timer)
     }
   }))
-  send({ type: 'opened', requested: job.count, sent, failed, openMs: wallClockMs() - started })
+  send({ type: 'opened', requested: job.count, sent, failed, openMs: stampClockMs() - started })
   const lines = createInterface({ input: process.stdin })
   await new Promise<void>((resolve) => {
     lines.on('line', (line) => { if (line.trim() === 'close') resolve() })

@@ -55,8 +55,9 @@ Node's own type stripping, so no path pays for a runtime transpiler):
   as a UI message stream on \`node:http\`.
 
 How each number is measured:
-- The emulator writes each token's text as its send time (\`/stamped N D\`: \`<t:ms>\`, wall clock
-  at microsecond resolution); the client parses each path's own wire format (eventsource-parser)
+- The emulator writes each token's text as its send time (\`/stamped N D\`: \`<t:ms>\`, the
+  host's monotonic clock at microsecond resolution, one clock for every process; the wall clock
+  was used before 2026-12-03 20:40 UTC); the client parses each path's own wire format (eventsource-parser)
   and takes **added latency per token** = receive time - the time the token left the emulator:
   everything between the emulator and the client's read (SDK decoding, the server, both
   loopback hops). Over HTTP/1.1 a token leaves at its write, so that is its stamp. Over HTTP/2
@@ -66,7 +67,7 @@ How each number is measured:
   after the flush; \`GET /sent\`), and the client measures from then. That wait, the
   harness's own, is shown beside (**wait in the emulator**) and counted nowhere else; the paths
   with an HTTP/2 upstream are this proxy by default, the obvious relay and SDK direct. Runs
-  before 2026-12-03 20:00 UTC measured from the stamp, that wait included.
+  before 2026-12-03 19:56 UTC measured from the stamp, that wait included.
 - **C** streams are kept open: each of C workers runs streams back to back, started spread over
   one stream's length. A warm-up runs first; only the window counts. **tokens/s**: tokens
   received in the window / its length; **at model pace**: what C streams at the emulator's pace

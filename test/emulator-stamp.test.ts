@@ -1,10 +1,10 @@
-// Send-time stamps (issue 10, the benchmark): each text delta carries the wall-clock time
+// Send-time stamps (issue 10, the benchmark): each text delta carries the time
 // its frame was written, so a client on the same machine measures the latency added per token.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { formatStamp, readStamps, startEmulator, stampedScenario, wallClockMs } from '../src/emulator/index.js'
+import { formatStamp, readStamps, startEmulator, stampedScenario, stampClockMs } from '../src/emulator/index.js'
 
 test('formatStamp and readStamps round-trip, several stamps in one text', () => {
   const ms = 1796210700554.125
@@ -21,7 +21,7 @@ test('stamped stream: one stamp per delta, increasing, each between the request 
   // Queued scenario, then the same through the responder's slash command.
   emu.enqueue(stampedScenario(4, { frameDelayMs: 5 }))
   for (const prompt of ['queued', '/stamped 4 5']) {
-    const sentAt = wallClockMs()
+    const sentAt = stampClockMs()
     const res = await client.send(new ConverseStreamCommand({ modelId: 'bench', messages: [{ role: 'user', content: [{ text: prompt }] }] }))
     assert.ok(res.stream)
     const stamps: Array<{ stamp: number, receivedAt: number }> = []
@@ -31,7 +31,7 @@ test('stamped stream: one stamp per delta, increasing, each between the request 
       if (text !== undefined) {
         const found = readStamps(text)
         assert.equal(found.length, 1, text)
-        stamps.push({ stamp: found[0] ?? 0, receivedAt: wallClockMs() })
+        stamps.push({ stamp: found[0] ?? 0, receivedAt: stampClockMs() })
       }
       stopReason ??= event.messageStop?.stopReason
     }
@@ -50,7 +50,7 @@ test('/stamped with a slow first token: the first delta comes after the extra de
   const emu = await startEmulator({ frameDelayMs: 0 })
   const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
   t.after(async () => { client.destroy(); await emu.close() })
-  const sentAt = wallClockMs()
+  const sentAt = stampClockMs()
   const res = await client.send(new ConverseStreamCommand({ modelId: 'bench', messages: [{ role: 'user', content: [{ text: '/stamped 2 0 200' }] }] }))
   const texts: string[] = []
   for await (const event of res.stream ?? []) {
@@ -71,7 +71,7 @@ test('send log: every stamped token written over HTTP/2 is logged with how long 
     const tokens: Array<{ stamp: number, receivedAt: number }> = []
     for await (const event of res.stream ?? []) {
       const text = event.contentBlockDelta?.delta?.text
-      if (text !== undefined) tokens.push({ stamp: readStamps(text)[0] ?? Number.NaN, receivedAt: wallClockMs() })
+      if (text !== undefined) tokens.push({ stamp: readStamps(text)[0] ?? Number.NaN, receivedAt: stampClockMs() })
     }
     return tokens
   }
@@ -82,7 +82,7 @@ test('send log: every stamped token written over HTTP/2 is logged with how long 
     return waits
   }
 
-  const before = wallClockMs()
+  const before = stampClockMs()
   const overH2 = await stream(h2)
   assert.equal(overH2.length, 6)
   const waits = await sent(before)
@@ -92,9 +92,9 @@ test('send log: every stamped token written over HTTP/2 is logged with how long 
     assert.ok(wait !== undefined && wait >= 0 && stamp + wait <= receivedAt, `${stamp}: waited ${String(wait)}, received ${receivedAt}`)
   }
   // `since` leaves out what was stamped before it.
-  assert.equal((await sent(wallClockMs())).size, 0)
+  assert.equal((await sent(stampClockMs())).size, 0)
 
-  const afterH2 = wallClockMs()
+  const afterH2 = stampClockMs()
   assert.equal((await stream(h1)).length, 6)
   assert.equal((await sent(afterH2)).size, 0)
 })

@@ -2,7 +2,7 @@
 // stream): no HTTP hop, so the latency it adds is the SDK's alone. The load client is
 // this path's process, pinned where the servers of the other paths run.
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
-import { readStamps, wallClockMs } from '../../src/emulator/index.js'
+import { readStamps, stampClockMs } from '../../src/emulator/index.js'
 import { MODEL_ID, type PathSpec } from './types.js'
 
 const clients = new Map<string, BedrockRuntimeClient>()
@@ -25,11 +25,11 @@ export const sdkDirectPath: PathSpec = {
         modelId: MODEL_ID,
         messages: [{ role: 'user', content: [{ text: prompt }] }],
       }), { abortSignal: signal })
-      observer.firstByte(wallClockMs()) // send() resolves on the first event (FIELD-NOTES 3)
+      observer.firstByte(stampClockMs()) // send() resolves on the first event (FIELD-NOTES 3)
       let stopped = false
       for await (const event of response.stream ?? []) {
         const text = event.contentBlockDelta?.delta?.text
-        if (text !== undefined) observer.tokens(readStamps(text), wallClockMs())
+        if (text !== undefined) observer.tokens(readStamps(text), stampClockMs())
         if (event.metadata !== undefined) stopped = true
       }
       return stopped ? { ok: true } : { ok: false, error: 'ended without metadata' }

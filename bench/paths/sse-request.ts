@@ -2,7 +2,7 @@
 // (WHATWG-conformant, as the tests do); each message is handed to the path's reader.
 import http from 'node:http'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { readStamps, wallClockMs } from '../../src/emulator/index.js'
+import { readStamps, stampClockMs } from '../../src/emulator/index.js'
 import type { StreamObserver, StreamOutcome } from './types.js'
 
 // Keep-alive, no socket cap: a browser tab holds its own connection; reusing idle ones
@@ -45,7 +45,7 @@ export async function sseRequest (req: SseRequest, observer: StreamObserver, sig
       }
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
-        at = wallClockMs()
+        at = stampClockMs()
         if (first) { first = false; observer.firstByte(at) }
         parser.feed(chunk)
       })

@@ -24,7 +24,7 @@ export interface Target {
   apiKey?: string | undefined
 }
 
-/** Told as a stream goes; times are wall-clock ms (wallClockMs). */
+/** Told as a stream goes; times are the stamp clock's ms (stampClockMs). */
 export interface StreamObserver {
   /** The first bytes of the response body (the SDK: its first event). */
   firstByte: (at: number) => void

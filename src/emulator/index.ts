@@ -4,7 +4,7 @@ export {
   chunkCodePoints, messageScenario, textScenario,
   type BlockSpec, type CitationSpec, type MessageScenarioOptions, type Scenario, type Step, type StreamExceptionType, type UsageSpec,
 } from './scenario.js'
-export { formatStamp, readStamps, stampedScenario, wallClockMs, type StampedScenarioOptions } from './stamp.js'
+export { formatStamp, readStamps, stampedScenario, stampClockMs, type StampedScenarioOptions } from './stamp.js'
 export { encodeEventFrame, encodeExceptionFrame } from './frames.js'
 export { planConverse, type ConverseBody } from './converse.js'
 export { featureScenario, GUARDRAIL_BLOCKED_TEXT, sampleInput, type PromptCache } from './features.js'

@@ -4,7 +4,7 @@ import { encodeEventFrame, encodeExceptionFrame, eventMember } from './frames.js
 import type { ConversePlan } from './converse.js'
 import type { Scenario } from './scenario.js'
 import type { ResponseSink } from './sink.js'
-import { stampPayload, wallClockMs, type SendLog } from './stamp.js'
+import { stampPayload, stampClockMs, type SendLog } from './stamp.js'
 
 /** How the emulator itself finished a response; a client that leaves first is recorded elsewhere. */
 export type Finish = 'completed' | 'reset' | 'error'
@@ -40,7 +40,7 @@ export async function playStream (
       const { type, payload } = eventMember(step.event)
       if (!await sink.sleep(frameDelayMs)) return
       // Stamped after the delay, right before the write: the token's send time.
-      const stamp = scenario.stampText === true ? wallClockMs() : undefined
+      const stamp = scenario.stampText === true ? stampClockMs() : undefined
       const body = stamp !== undefined ? stampPayload(type, payload, stamp) : payload
       const written = sink.write(encodeEventFrame(type, body))
       if (stamp !== undefined && body !== payload && sink.protocol === 'h2') sendLog?.afterWrite(stamp)
