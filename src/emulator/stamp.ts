@@ -11,8 +11,9 @@ const STAMP = /<t:(\d+(?:\.\d+)?)>/g
  * The stamp clock, ms with sub-ms resolution: CLOCK_MONOTONIC (process.hrtime), one clock
  * for every process on the host that is never stepped. Not the wall clock: a process's
  * `performance.timeOrigin` is the wall clock read once at its start, so two processes
- * started on either side of a clock adjustment would disagree by it for their whole life
- * (a C=1 run once measured a proxy's added latency at -3.4 ms that way).
+ * started on either side of a clock adjustment disagree by it for their whole life. With
+ * that clock a C=1 run once measured a proxy's added latency at -3.4 ms p50, which only
+ * two disagreeing clocks can give.
  */
 export function stampClockMs (): number {
   return Number(process.hrtime.bigint()) / 1e6
